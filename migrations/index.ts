@@ -1,0 +1,4 @@
+import { CreateUsersTokensSessions1764380000000 } from './1764380000000-CreateUsersTokensSessions';
+
+/** Every migration, oldest first. Listed explicitly so the app, the CLI and tests run the same set. */
+export const migrations = [CreateUsersTokensSessions1764380000000];

@@ -1,0 +1,63 @@
+import { DynamicModule, Module, ValidationPipe } from '@nestjs/common';
+import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
+import { LoggerModule } from 'nestjs-pino';
+import type { DestinationStream } from 'pino';
+import { AuthModule } from './auth/auth.module';
+import { AdminGuard } from './auth/guards/admin.guard';
+import { AuthenticationGuard } from './auth/guards/authentication.guard';
+import { CsrfGuard } from './auth/guards/csrf.guard';
+import { GatewayExceptionFilter } from './common/errors/gateway-exception.filter';
+import { GatewayConfigModule } from './config/config.module';
+import type { GatewayConfig } from './config/gateway-config';
+import { DatabaseModule } from './database/database.module';
+import { HealthModule } from './health/health.module';
+import { ProxyModule } from './proxy/proxy.module';
+import { TokensModule } from './tokens/tokens.module';
+import { UsersModule } from './users/users.module';
+
+/** Headers that carry credentials; never written to a log line. */
+const REDACTED_LOG_PATHS = ['req.headers.authorization', 'req.headers.cookie', 'req.headers["x-csrf-token"]', 'res.headers["set-cookie"]'];
+
+@Module({})
+export class AppModule {
+  static forRoot(config: GatewayConfig, logDestination?: DestinationStream): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        GatewayConfigModule.forRoot(config),
+        LoggerModule.forRoot({
+          pinoHttp: [
+            {
+              level: config.logLevel,
+              redact: { paths: REDACTED_LOG_PATHS, censor: '[redacted]' },
+              // Per-request records are the audit trail's job; the process log keeps lifecycle and errors.
+              autoLogging: false,
+              quietReqLogger: true,
+            },
+            logDestination,
+          ].filter(Boolean) as never,
+        }),
+        DatabaseModule.forRoot(),
+        UsersModule,
+        TokensModule,
+        AuthModule,
+        HealthModule,
+        // Last: its catch-all route must not shadow the gateway's own routes.
+        ProxyModule,
+      ],
+      providers: [
+        // The request pipeline, in the order a request meets it.
+        // 1. Who is calling: a gateway token, or (gateway API only) a browser session.
+        { provide: APP_GUARD, useExisting: AuthenticationGuard },
+        // 2. Cookie-authenticated state changes must carry the session's CSRF token.
+        { provide: APP_GUARD, useExisting: CsrfGuard },
+        // 3. Admin-only routes (user management) until CASL abilities take over.
+        { provide: APP_GUARD, useExisting: AdminGuard },
+        // Request bodies and params: validated DTOs only, unknown fields refused.
+        { provide: APP_PIPE, useValue: new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }) },
+        // Errors: the rack's shape on proxied paths, problem+json on the gateway API.
+        { provide: APP_FILTER, useClass: GatewayExceptionFilter },
+      ],
+    };
+  }
+}

@@ -1,0 +1,50 @@
+import { Controller, Get, HttpCode, Post, Redirect, Req, Res, Session, UseGuards } from '@nestjs/common';
+import { ApiCookieAuth, ApiFoundResponse, ApiNoContentResponse, ApiOkResponse, ApiQuery, ApiTags } from '@nestjs/swagger';
+import type { FastifySessionObject } from '@fastify/session';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { UserEntity } from '../users/user.entity';
+import { Public } from './decorators/public.decorator';
+import { CsrfTokenResponseDto } from './dto/csrf-token-response.dto';
+import { GoogleOAuthGuard } from './guards/google-oauth.guard';
+import { DEFAULT_RETURN_TO } from './return-to';
+
+@ApiTags('auth')
+@Controller('api/v1/auth')
+export class AuthController {
+  @Get('login')
+  @Public()
+  @UseGuards(GoogleOAuthGuard)
+  @ApiQuery({ name: 'return_to', required: false, description: 'A path on this gateway to land on after sign-in' })
+  @ApiFoundResponse({ description: 'Redirect to Google' })
+  startLogin(): void {
+    // GoogleOAuthGuard has already answered with the redirect to Google.
+  }
+
+  @Get('callback')
+  @Public()
+  @UseGuards(GoogleOAuthGuard)
+  @Redirect()
+  @ApiFoundResponse({ description: 'Signed in; redirect to return_to with the session cookie set' })
+  async completeLogin(@Req() request: FastifyRequest & { user: UserEntity }): Promise<{ url: string }> {
+    const returnTo = request.session.returnTo ?? DEFAULT_RETURN_TO;
+    // A fresh session id at sign-in, so a session planted before login cannot be ridden afterwards.
+    await request.session.regenerate();
+    request.session.userId = request.user.id;
+    return { url: returnTo };
+  }
+
+  @Post('logout')
+  @HttpCode(204)
+  @ApiCookieAuth('session')
+  @ApiNoContentResponse({ description: 'Session revoked on the server' })
+  async logout(@Session() session: FastifySessionObject): Promise<void> {
+    await session.destroy();
+  }
+
+  @Get('csrf')
+  @ApiCookieAuth('session')
+  @ApiOkResponse({ type: CsrfTokenResponseDto })
+  getCsrfToken(@Res({ passthrough: true }) reply: FastifyReply): CsrfTokenResponseDto {
+    return { token: reply.generateCsrf() };
+  }
+}

@@ -1,0 +1,23 @@
+import { Module } from '@nestjs/common';
+import { PassportModule } from '@nestjs/passport';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { TokensModule } from '../tokens/tokens.module';
+import { UsersModule } from '../users/users.module';
+import { AuthController } from './auth.controller';
+import { AuthService } from './auth.service';
+import { DatabaseSessionStore } from './database-session.store';
+import { AdminGuard } from './guards/admin.guard';
+import { AuthenticationGuard } from './guards/authentication.guard';
+import { CsrfGuard } from './guards/csrf.guard';
+import { MeController } from './me.controller';
+import { RequestAuthenticator } from './request-authenticator.service';
+import { SessionEntity } from './session.entity';
+import { GoogleStrategy } from './strategies/google.strategy';
+
+@Module({
+  imports: [TypeOrmModule.forFeature([SessionEntity]), PassportModule, UsersModule, TokensModule],
+  controllers: [AuthController, MeController],
+  providers: [AuthService, GoogleStrategy, DatabaseSessionStore, RequestAuthenticator, AuthenticationGuard, CsrfGuard, AdminGuard],
+  exports: [DatabaseSessionStore, RequestAuthenticator, AuthenticationGuard, CsrfGuard, AdminGuard],
+})
+export class AuthModule {}

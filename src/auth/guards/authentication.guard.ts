@@ -1,0 +1,33 @@
+import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import type { FastifyRequest } from 'fastify';
+import { isGatewayPath } from '../../common/gateway-paths';
+import { AuthenticationRequiredError, InvalidAuthenticationError } from '../auth.errors';
+import { IS_PUBLIC } from '../decorators/public.decorator';
+import { AuthenticationResult, RequestAuthenticator } from '../request-authenticator.service';
+
+/**
+ * Every route needs a principal unless marked @Public(). Proxied rack paths take only gateway tokens
+ * (a browser's cookie must never drive the rack); the gateway's own API also takes its session.
+ */
+@Injectable()
+export class AuthenticationGuard implements CanActivate {
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly authenticator: RequestAuthenticator,
+  ) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, [context.getHandler(), context.getClass()])) return true;
+    const request = context.switchToHttp().getRequest<FastifyRequest>();
+
+    let result: AuthenticationResult = await this.authenticator.fromAuthorization(request.headers.authorization);
+    if (result.outcome === 'missing' && isGatewayPath(request.url)) {
+      result = await this.authenticator.fromSession(request.session);
+    }
+    if (result.outcome === 'missing') throw new AuthenticationRequiredError();
+    if (result.outcome === 'invalid') throw new InvalidAuthenticationError();
+    request.principal = result.principal;
+    return true;
+  }
+}

@@ -1,0 +1,46 @@
+import { Injectable } from '@nestjs/common';
+import { TokensService } from '../tokens/tokens.service';
+import { UsersService } from '../users/users.service';
+import { tokenFromAuthorization } from './credentials';
+import { SESSION_USER_KEY } from './database-session.store';
+import type { Principal } from './principal';
+
+export type AuthenticationResult =
+  | { readonly outcome: 'authenticated'; readonly principal: Principal }
+  | { readonly outcome: 'missing' }
+  | { readonly outcome: 'invalid' };
+
+interface SessionLike {
+  readonly sessionId?: string;
+  readonly [SESSION_USER_KEY]?: unknown;
+}
+
+/**
+ * Turns a request's credentials into a Principal. Used by the authentication guard for HTTP and by
+ * the proxy for websocket upgrades, which never pass through Nest's guards.
+ */
+@Injectable()
+export class RequestAuthenticator {
+  constructor(
+    private readonly tokens: TokensService,
+    private readonly users: UsersService,
+  ) {}
+
+  /** Gateway tokens only: what the convox CLI and CI send, and all a proxied path accepts. */
+  async fromAuthorization(header: string | undefined): Promise<AuthenticationResult> {
+    const secret = tokenFromAuthorization(header);
+    if (secret === undefined) return { outcome: header ? 'invalid' : 'missing' };
+    const token = await this.tokens.authenticate(secret);
+    if (!token) return { outcome: 'invalid' };
+    return { outcome: 'authenticated', principal: { kind: 'token', user: token.user, tokenId: token.tokenId } };
+  }
+
+  /** A browser session; its user is re-read on every request so disabling takes effect at once. */
+  async fromSession(session: SessionLike | undefined): Promise<AuthenticationResult> {
+    const userId = session?.[SESSION_USER_KEY];
+    if (typeof userId !== 'string' || !session?.sessionId) return { outcome: 'missing' };
+    const user = await this.users.findById(userId);
+    if (!user || user.disabled) return { outcome: 'invalid' };
+    return { outcome: 'authenticated', principal: { kind: 'session', user, sessionId: session.sessionId } };
+  }
+}

@@ -1,0 +1,8 @@
+import '@fastify/session';
+
+declare module 'fastify' {
+  interface Session {
+    userId?: string;
+    returnTo?: string;
+  }
+}

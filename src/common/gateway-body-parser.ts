@@ -1,0 +1,67 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { IncomingMessage } from 'node:http';
+import { isGatewayPath } from './gateway-paths';
+
+/** The gateway's own API takes small JSON documents; anything bigger is a mistake or an attack. */
+const GATEWAY_BODY_LIMIT_BYTES = 1024 * 1024;
+
+class BodyError extends Error {
+  constructor(
+    readonly statusCode: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+function isJson(contentType: string | undefined): boolean {
+  const mediaType = contentType?.split(';', 1)[0].trim().toLowerCase();
+  return mediaType === 'application/json' || (mediaType?.startsWith('application/') === true && mediaType.endsWith('+json'));
+}
+
+/**
+ * One content-type parser for everything. On proxied paths it reads nothing, so the raw request stays
+ * an unread stream for http-proxy (a multi-gigabyte upload is never buffered). On the gateway's API it
+ * reads JSON, up to a limit, with Fastify's own prototype-poisoning-safe parser.
+ */
+export function registerGatewayBodyParser(fastify: FastifyInstance): void {
+  const parseJson = fastify.getDefaultJsonParser('error', 'error');
+  fastify.removeAllContentTypeParsers();
+  fastify.addContentTypeParser('*', (request: FastifyRequest, payload: IncomingMessage, done: (error: Error | null, body?: unknown) => void) => {
+    if (!isGatewayPath(request.url)) {
+      done(null);
+      return;
+    }
+    if (!isJson(request.headers['content-type'])) {
+      payload.resume();
+      done(new BodyError(415, 'the gateway API accepts application/json bodies only'));
+      return;
+    }
+    const declared = Number(request.headers['content-length'] ?? 0);
+    if (declared > GATEWAY_BODY_LIMIT_BYTES) {
+      payload.resume();
+      done(new BodyError(413, `request body exceeds ${GATEWAY_BODY_LIMIT_BYTES} bytes`));
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let received = 0;
+    payload.on('data', (chunk: Buffer) => {
+      received += chunk.length;
+      if (received > GATEWAY_BODY_LIMIT_BYTES) {
+        payload.destroy();
+        done(new BodyError(413, `request body exceeds ${GATEWAY_BODY_LIMIT_BYTES} bytes`));
+        return;
+      }
+      chunks.push(chunk);
+    });
+    payload.on('error', (error) => done(error));
+    payload.on('end', () => {
+      const text = Buffer.concat(chunks).toString('utf8');
+      if (text.length === 0) {
+        done(null, undefined);
+        return;
+      }
+      parseJson(request, text, (error, body) => done(error ? new BodyError(400, `malformed JSON body: ${error.message}`) : null, body));
+    });
+  });
+}

@@ -1,0 +1,61 @@
+import { InvalidConfigurationError } from './environment-variables';
+import { loadGatewayConfig } from './gateway-config';
+
+const valid = {
+  NODE_ENV: 'production',
+  RACK_HOST: 'api.rack.example.com',
+  RACK_TOKEN: 'rack-secret',
+  GOOGLE_CLIENT_ID: 'client',
+  GOOGLE_CLIENT_SECRET: 'secret',
+  PUBLIC_URL: 'https://gateway.example.com',
+  APP_SECRET_KEY: 'k'.repeat(32),
+};
+
+function problemsOf(env: Record<string, string | undefined>): string[] {
+  try {
+    loadGatewayConfig(env);
+  } catch (error) {
+    if (error instanceof InvalidConfigurationError) return error.problems;
+    throw error;
+  }
+  return [];
+}
+
+describe('loadGatewayConfig', () => {
+  it('names every missing production variable in one error', () => {
+    const problems = problemsOf({ NODE_ENV: 'production' });
+    const named = problems.map((problem) => problem.split(':')[0]);
+    expect(named).toEqual(
+      expect.arrayContaining(['PUBLIC_URL', 'RACK_HOST', 'RACK_TOKEN', 'GOOGLE_CLIENT_ID', 'GOOGLE_CLIENT_SECRET', 'APP_SECRET_KEY']),
+    );
+  });
+
+  it('rejects malformed values by name', () => {
+    const problems = problemsOf({ ...valid, PORT: 'eighty', ADMIN_USERS: 'a@example.com,not-an-email', RACK_TLS_FINGERPRINT: 'abc' });
+    expect(problems.map((problem) => problem.split(':')[0]).sort()).toEqual(['ADMIN_USERS', 'PORT', 'RACK_TLS_FINGERPRINT']);
+  });
+
+  it('assumes https for a rack host without a scheme and applies defaults', () => {
+    const config = loadGatewayConfig({ ...valid, ADMIN_USERS: ' Admin@Example.com , b@example.com' });
+    expect(config.rack.url.href).toBe('https://api.rack.example.com/');
+    expect(config.rack.username).toBe('convox');
+    expect(config.http.port).toBe(8443);
+    expect(config.adminEmails).toEqual(['admin@example.com', 'b@example.com']);
+    expect(config.google?.tokenUrl).toBe('https://www.googleapis.com/oauth2/v4/token');
+  });
+
+  it('takes every Google endpoint from GOOGLE_OAUTH_BASE_URL with Google paths', () => {
+    const config = loadGatewayConfig({ ...valid, GOOGLE_OAUTH_BASE_URL: 'http://127.0.0.1:9999/' });
+    expect(config.google).toMatchObject({
+      authorizationUrl: 'http://127.0.0.1:9999/o/oauth2/v2/auth',
+      tokenUrl: 'http://127.0.0.1:9999/oauth2/v4/token',
+      userProfileUrl: 'http://127.0.0.1:9999/oauth2/v3/userinfo',
+    });
+  });
+
+  it('warns, without failing, when rack TLS verification is explicitly off', () => {
+    const config = loadGatewayConfig({ ...valid, RACK_TLS_INSECURE: 'true' });
+    expect(config.rack.tls.insecure).toBe(true);
+    expect(config.warnings.join('\n')).toContain('RACK_TLS_INSECURE');
+  });
+});

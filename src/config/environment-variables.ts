@@ -1,0 +1,141 @@
+import { Transform, plainToInstance } from 'class-transformer';
+import {
+  IsBooleanString,
+  IsEmail,
+  IsFQDN,
+  IsIn,
+  IsInt,
+  IsNotEmpty,
+  IsOptional,
+  IsString,
+  IsUrl,
+  Matches,
+  Max,
+  Min,
+  MinLength,
+  ValidateIf,
+  validateSync,
+} from 'class-validator';
+
+const isProduction = (env: EnvironmentVariables) => env.NODE_ENV === 'production';
+const splitList = ({ value }: { value: unknown }) =>
+  typeof value === 'string'
+    ? value
+        .split(',')
+        .map((item) => item.trim())
+        .filter(Boolean)
+    : value;
+
+/**
+ * Every variable the gateway reads, validated once at start. Names and defaults are the README's
+ * configuration table; keep the two in step.
+ */
+export class EnvironmentVariables {
+  @IsIn(['production', 'development', 'test'])
+  NODE_ENV = 'production';
+
+  @Transform(({ value }) => (value === undefined || value === '' ? undefined : Number(value)))
+  @IsInt()
+  @Min(0)
+  @Max(65535)
+  PORT = 8443;
+
+  @IsString()
+  HOST = '0.0.0.0';
+
+  @ValidateIf((env: EnvironmentVariables) => isProduction(env) || env.PUBLIC_URL !== undefined)
+  @IsUrl({ require_tld: false, require_protocol: true, protocols: ['http', 'https'] })
+  PUBLIC_URL?: string;
+
+  @IsNotEmpty({ message: 'RACK_HOST is required: the rack API URL, e.g. https://api.rack.example.com' })
+  @IsUrl({ require_tld: false, protocols: ['http', 'https'] })
+  RACK_HOST!: string;
+
+  @IsNotEmpty({ message: 'RACK_TOKEN is required: the rack API password the gateway alone holds' })
+  @IsString()
+  RACK_TOKEN!: string;
+
+  @IsString()
+  @IsNotEmpty()
+  RACK_USERNAME = 'convox';
+
+  @IsOptional()
+  @IsString()
+  RACK_CA_FILE?: string;
+
+  @IsOptional()
+  @Matches(/^([0-9A-Fa-f]{2}:?){31}[0-9A-Fa-f]{2}$/, {
+    message: 'RACK_TLS_FINGERPRINT must be a SHA-256 certificate fingerprint (64 hex digits, colons optional)',
+  })
+  RACK_TLS_FINGERPRINT?: string;
+
+  @IsOptional()
+  @IsBooleanString()
+  RACK_TLS_INSECURE?: string;
+
+  @ValidateIf((env: EnvironmentVariables) => isProduction(env) || env.GOOGLE_CLIENT_SECRET !== undefined)
+  @IsNotEmpty({ message: 'GOOGLE_CLIENT_ID is required: the OAuth client for Google sign-in' })
+  GOOGLE_CLIENT_ID?: string;
+
+  @ValidateIf((env: EnvironmentVariables) => isProduction(env) || env.GOOGLE_CLIENT_ID !== undefined)
+  @IsNotEmpty({ message: 'GOOGLE_CLIENT_SECRET is required: the OAuth client secret for Google sign-in' })
+  GOOGLE_CLIENT_SECRET?: string;
+
+  @IsOptional()
+  @Transform(splitList)
+  @IsFQDN({ require_tld: false }, { each: true })
+  GOOGLE_ALLOWED_DOMAINS: string[] = [];
+
+  @IsOptional()
+  @IsUrl({ require_tld: false, require_protocol: true, protocols: ['http', 'https'] })
+  GOOGLE_OAUTH_BASE_URL?: string;
+
+  @IsOptional()
+  @Transform(splitList)
+  @IsEmail({}, { each: true, message: 'ADMIN_USERS must be a comma-separated list of email addresses' })
+  ADMIN_USERS: string[] = [];
+
+  @IsOptional()
+  @IsUrl({ require_tld: false, protocols: ['postgres', 'postgresql'] })
+  DATABASE_URL?: string;
+
+  @IsString()
+  DATA_DIR = './data';
+
+  @ValidateIf((env: EnvironmentVariables) => isProduction(env) || env.APP_SECRET_KEY !== undefined)
+  @IsString()
+  @MinLength(32, { message: 'APP_SECRET_KEY must be at least 32 characters (it signs session cookies)' })
+  APP_SECRET_KEY?: string;
+
+  @Transform(({ value }) => (value === undefined || value === '' ? undefined : Number(value)))
+  @IsInt()
+  @Min(1)
+  SESSION_IDLE_MINUTES = 480;
+
+  @Transform(({ value }) => (value === undefined || value === '' ? undefined : Number(value)))
+  @IsInt()
+  @Min(1)
+  SESSION_MAX_MINUTES = 1440;
+
+  @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+  LOG_LEVEL = 'info';
+}
+
+export class InvalidConfigurationError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
+  }
+}
+
+/** Validates the raw environment, collecting every problem rather than stopping at the first. */
+export function parseEnvironment(raw: Record<string, string | undefined>): EnvironmentVariables {
+  const present = Object.fromEntries(Object.entries(raw).filter(([, value]) => value !== undefined && value !== ''));
+  const env = plainToInstance(EnvironmentVariables, present, { exposeDefaultValues: true });
+  const errors = validateSync(env, { skipMissingProperties: false });
+  if (errors.length > 0) {
+    throw new InvalidConfigurationError(
+      errors.map((error) => `${error.property}: ${Object.values(error.constraints ?? {}).join('; ')}`),
+    );
+  }
+  return env;
+}

@@ -1,0 +1,137 @@
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { EnvironmentVariables, InvalidConfigurationError, parseEnvironment } from './environment-variables';
+
+const GOOGLE_AUTHORIZATION_ORIGIN = 'https://accounts.google.com';
+const GOOGLE_API_ORIGIN = 'https://www.googleapis.com';
+
+export interface RackTlsConfig {
+  /** Extra CA bundle for a rack with a private or self-signed certificate. */
+  readonly ca?: Buffer;
+  /** SHA-256 fingerprint (upper-case hex with colons) the rack's certificate must match. */
+  readonly fingerprint?: string;
+  readonly insecure: boolean;
+}
+
+export interface GoogleOAuthConfig {
+  readonly clientId: string;
+  readonly clientSecret: string;
+  readonly allowedDomains: readonly string[];
+  readonly authorizationUrl: string;
+  readonly tokenUrl: string;
+  readonly userProfileUrl: string;
+}
+
+/** The validated, derived configuration every module reads; built once from the environment. */
+export interface GatewayConfig {
+  readonly environment: 'production' | 'development' | 'test';
+  readonly http: { readonly host: string; readonly port: number; readonly publicUrl: string };
+  readonly rack: {
+    readonly url: URL;
+    readonly username: string;
+    readonly token: string;
+    readonly tls: RackTlsConfig;
+  };
+  readonly google?: GoogleOAuthConfig;
+  readonly adminEmails: readonly string[];
+  readonly database: { readonly url?: string; readonly dataDir: string };
+  readonly sessions: { readonly secret: string; readonly idleMs: number; readonly maxAgeMs: number };
+  readonly logLevel: string;
+  /** Problems worth a warning at start (never secrets). */
+  readonly warnings: readonly string[];
+}
+
+export const GATEWAY_CONFIG = Symbol('GATEWAY_CONFIG');
+
+/** RACK_HOST may omit the scheme; a rack API is always HTTPS unless the operator says otherwise. */
+function parseRackUrl(rackHost: string): URL {
+  const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(rackHost) ? rackHost : `https://${rackHost}`;
+  const url = new URL(withScheme);
+  url.username = '';
+  url.password = '';
+  url.pathname = url.pathname.replace(/\/+$/, '');
+  return url;
+}
+
+function normaliseFingerprint(fingerprint: string): string {
+  const hex = fingerprint.replace(/:/g, '').toUpperCase();
+  return hex.match(/.{2}/g)?.join(':') ?? hex;
+}
+
+function googleEndpoints(baseUrl: string | undefined) {
+  const authorizationOrigin = baseUrl?.replace(/\/+$/, '') ?? GOOGLE_AUTHORIZATION_ORIGIN;
+  const apiOrigin = baseUrl?.replace(/\/+$/, '') ?? GOOGLE_API_ORIGIN;
+  return {
+    authorizationUrl: `${authorizationOrigin}/o/oauth2/v2/auth`,
+    tokenUrl: `${apiOrigin}/oauth2/v4/token`,
+    userProfileUrl: `${apiOrigin}/oauth2/v3/userinfo`,
+  };
+}
+
+function buildConfig(env: EnvironmentVariables): GatewayConfig {
+  const problems: string[] = [];
+  const warnings: string[] = [];
+
+  let ca: Buffer | undefined;
+  if (env.RACK_CA_FILE) {
+    try {
+      ca = readFileSync(env.RACK_CA_FILE);
+    } catch (error) {
+      problems.push(`RACK_CA_FILE: cannot read ${env.RACK_CA_FILE} (${(error as NodeJS.ErrnoException).code})`);
+    }
+  }
+  const insecure = env.RACK_TLS_INSECURE === 'true';
+  if (insecure) {
+    warnings.push('RACK_TLS_INSECURE=true: the rack certificate is not verified; prefer RACK_CA_FILE or RACK_TLS_FINGERPRINT');
+  }
+
+  let secret = env.APP_SECRET_KEY;
+  if (!secret) {
+    secret = randomBytes(32).toString('base64url');
+    warnings.push('APP_SECRET_KEY is not set: using a random key, so browser sessions end when the gateway restarts');
+  }
+
+  if (env.SESSION_MAX_MINUTES < env.SESSION_IDLE_MINUTES) {
+    problems.push('SESSION_MAX_MINUTES: must be at least SESSION_IDLE_MINUTES');
+  }
+  if (problems.length > 0) throw new InvalidConfigurationError(problems);
+
+  const google =
+    env.GOOGLE_CLIENT_ID && env.GOOGLE_CLIENT_SECRET
+      ? {
+          clientId: env.GOOGLE_CLIENT_ID,
+          clientSecret: env.GOOGLE_CLIENT_SECRET,
+          allowedDomains: env.GOOGLE_ALLOWED_DOMAINS.map((domain) => domain.toLowerCase()),
+          ...googleEndpoints(env.GOOGLE_OAUTH_BASE_URL),
+        }
+      : undefined;
+
+  return {
+    environment: env.NODE_ENV as GatewayConfig['environment'],
+    http: {
+      host: env.HOST,
+      port: env.PORT,
+      publicUrl: (env.PUBLIC_URL ?? `http://localhost:${env.PORT}`).replace(/\/+$/, ''),
+    },
+    rack: {
+      url: parseRackUrl(env.RACK_HOST),
+      username: env.RACK_USERNAME,
+      token: env.RACK_TOKEN,
+      tls: { ca, fingerprint: env.RACK_TLS_FINGERPRINT && normaliseFingerprint(env.RACK_TLS_FINGERPRINT), insecure },
+    },
+    google,
+    adminEmails: env.ADMIN_USERS.map((email) => email.toLowerCase()),
+    database: { url: env.DATABASE_URL, dataDir: env.DATA_DIR },
+    sessions: { secret, idleMs: env.SESSION_IDLE_MINUTES * 60_000, maxAgeMs: env.SESSION_MAX_MINUTES * 60_000 },
+    logLevel: env.LOG_LEVEL,
+    warnings,
+  };
+}
+
+/**
+ * The one place the process environment is read. Throws InvalidConfigurationError naming every bad
+ * variable, so a misconfigured production start fails before it listens.
+ */
+export function loadGatewayConfig(source: Record<string, string | undefined> = process.env): GatewayConfig {
+  return buildConfig(parseEnvironment(source));
+}

@@ -1,0 +1,46 @@
+import { prepareRackRequestHeaders } from './rack-request-headers';
+
+const rackAuthorization = 'Basic cmFjaw==';
+
+describe('prepareRackRequestHeaders', () => {
+  it('replaces client credentials with the rack credentials and sets the actor', () => {
+    const headers = {
+      authorization: 'Basic Y29udm94OnJnd190b2tlbg==',
+      cookie: 'rgw_session=abc',
+      'x-convox-actor': 'mallory',
+      'convox-actor': 'mallory',
+      'convox-tid': 'other-tenant',
+      'x-convox-tid': 'other-tenant',
+      origin: 'https://evil.example',
+      accept: '*/*',
+    };
+    prepareRackRequestHeaders(headers, { authorization: rackAuthorization, actor: 'dev@example.com', upgrade: false });
+    expect(headers).toEqual({ authorization: rackAuthorization, 'convox-actor': 'dev@example.com', accept: '*/*' });
+  });
+
+  it('drops hop-by-hop headers and every header Connection names', () => {
+    const headers: Record<string, string> = {
+      connection: 'close, X-Secret-Hop',
+      'x-secret-hop': '1',
+      'keep-alive': 'timeout=5',
+      te: 'trailers',
+      expect: '100-continue',
+      'content-length': '3',
+    };
+    prepareRackRequestHeaders(headers, { authorization: rackAuthorization, actor: 'a@example.com', upgrade: false });
+    expect(Object.keys(headers).sort()).toEqual(['authorization', 'content-length', 'convox-actor']);
+  });
+
+  it('keeps the upgrade handshake headers on a websocket', () => {
+    const headers: Record<string, string> = {
+      connection: 'Upgrade',
+      upgrade: 'websocket',
+      'sec-websocket-key': 'k',
+      'sec-websocket-version': '13',
+      origin: 'https://gateway.example',
+    };
+    prepareRackRequestHeaders(headers, { authorization: rackAuthorization, actor: 'a@example.com', upgrade: true });
+    expect(headers).toMatchObject({ connection: 'Upgrade', upgrade: 'websocket', 'sec-websocket-key': 'k' });
+    expect(headers.origin).toBeUndefined();
+  });
+});

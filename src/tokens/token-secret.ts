@@ -1,0 +1,24 @@
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+
+export const TOKEN_PREFIX = 'rgw_';
+/** rgw_ + 256 random bits in base64url: only [A-Za-z0-9_-], which the convox CLI sends unescaped. */
+const TOKEN_PATTERN = /^rgw_[A-Za-z0-9_-]{43}$/;
+
+export function generateTokenSecret(): string {
+  return TOKEN_PREFIX + randomBytes(32).toString('base64url');
+}
+
+export function hashTokenSecret(secret: string): string {
+  return createHash('sha256').update(secret).digest('hex');
+}
+
+export function looksLikeTokenSecret(candidate: string): boolean {
+  return TOKEN_PATTERN.test(candidate);
+}
+
+/** Compares two hex digests without leaking, through timing, how much of them matched. */
+export function digestsEqual(a: string, b: string): boolean {
+  const left = Buffer.from(a, 'hex');
+  const right = Buffer.from(b, 'hex');
+  return left.length === right.length && timingSafeEqual(left, right);
+}

@@ -1,0 +1,14 @@
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { UsersModule } from '../users/users.module';
+import { ApiTokenEntity } from './api-token.entity';
+import { TokensController } from './tokens.controller';
+import { TokensService } from './tokens.service';
+
+@Module({
+  imports: [TypeOrmModule.forFeature([ApiTokenEntity]), UsersModule],
+  controllers: [TokensController],
+  providers: [TokensService],
+  exports: [TokensService],
+})
+export class TokensModule {}

@@ -1,0 +1,80 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { IsNull, Repository } from 'typeorm';
+import type { UserEntity } from '../users/user.entity';
+import { UsersService } from '../users/users.service';
+import { ApiTokenEntity } from './api-token.entity';
+import { digestsEqual, generateTokenSecret, hashTokenSecret, looksLikeTokenSecret } from './token-secret';
+import { TokenNotFoundError } from './tokens.errors';
+
+export interface AuthenticatedToken {
+  readonly tokenId: string;
+  readonly user: UserEntity;
+}
+
+/** last_used_at is a hint for people, not an audit record: write it at most this often per token. */
+const LAST_USED_WRITE_INTERVAL_MS = 60_000;
+
+@Injectable()
+export class TokensService {
+  private readonly logger = new Logger(TokensService.name);
+  private readonly lastUsedWrites = new Map<string, number>();
+
+  constructor(
+    @InjectRepository(ApiTokenEntity) private readonly tokens: Repository<ApiTokenEntity>,
+    private readonly users: UsersService,
+  ) {}
+
+  async create(user: UserEntity, name: string, expiresAt: Date | null): Promise<{ token: ApiTokenEntity; secret: string }> {
+    const secret = generateTokenSecret();
+    const token = await this.tokens.save(
+      this.tokens.create({
+        userId: user.id,
+        name,
+        tokenHash: hashTokenSecret(secret),
+        displayPrefix: secret.slice(0, 12),
+        expiresAt,
+      }),
+    );
+    return { token, secret };
+  }
+
+  listForUser(userId: string): Promise<ApiTokenEntity[]> {
+    return this.tokens.find({ where: { userId, revokedAt: IsNull() }, order: { createdAt: 'DESC' } });
+  }
+
+  async revoke(userId: string, tokenId: string): Promise<void> {
+    const result = await this.tokens.update({ id: tokenId, userId, revokedAt: IsNull() }, { revokedAt: new Date() });
+    if (!result.affected) throw new TokenNotFoundError(tokenId);
+    this.users.events.emit('changed', userId);
+  }
+
+  /**
+   * Resolves a presented secret to its live token and enabled owner, or null. Looking up by hash keeps
+   * the secret out of the database; the digest comparison after the lookup is constant-time.
+   */
+  async authenticate(secret: string, now = new Date()): Promise<AuthenticatedToken | null> {
+    if (!looksLikeTokenSecret(secret)) return null;
+    const tokenHash = hashTokenSecret(secret);
+    const token = await this.tokens
+      .createQueryBuilder('token')
+      .addSelect('token.tokenHash')
+      .innerJoinAndSelect('token.user', 'user')
+      .where('token.tokenHash = :tokenHash', { tokenHash })
+      .getOne();
+    if (!token?.user || !digestsEqual(token.tokenHash, tokenHash)) return null;
+    if (token.revokedAt || token.user.disabled) return null;
+    if (token.expiresAt && token.expiresAt <= now) return null;
+    this.recordUse(token.id, now);
+    return { tokenId: token.id, user: token.user };
+  }
+
+  private recordUse(tokenId: string, now: Date): void {
+    const last = this.lastUsedWrites.get(tokenId) ?? 0;
+    if (now.getTime() - last < LAST_USED_WRITE_INTERVAL_MS) return;
+    this.lastUsedWrites.set(tokenId, now.getTime());
+    this.tokens.update({ id: tokenId }, { lastUsedAt: now }).catch((error: Error) => {
+      this.logger.warn(`Could not record token use: ${error.message}`);
+    });
+  }
+}
