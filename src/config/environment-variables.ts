@@ -17,6 +17,7 @@ import {
   validateSync,
 } from 'class-validator';
 
+const PORT_MESSAGE = 'PORT must be a whole number from 0 to 65535';
 const isProduction = (env: EnvironmentVariables) => env.NODE_ENV === 'production';
 const splitList = ({ value }: { value: unknown }) =>
   typeof value === 'string'
@@ -35,15 +36,16 @@ export class EnvironmentVariables {
   NODE_ENV = 'production';
 
   @Transform(({ value }) => (value === undefined || value === '' ? undefined : Number(value)))
-  @IsInt()
-  @Min(0)
-  @Max(65535)
+  @IsInt({ message: PORT_MESSAGE })
+  @Min(0, { message: PORT_MESSAGE })
+  @Max(65535, { message: PORT_MESSAGE })
   PORT = 8443;
 
   @IsString()
   HOST = '0.0.0.0';
 
   @ValidateIf((env: EnvironmentVariables) => isProduction(env) || env.PUBLIC_URL !== undefined)
+  @IsNotEmpty({ message: 'PUBLIC_URL is required in production: the URL people and the CLI reach the gateway at' })
   @IsUrl({ require_tld: false, require_protocol: true, protocols: ['http', 'https'] })
   PUBLIC_URL?: string;
 
@@ -103,6 +105,7 @@ export class EnvironmentVariables {
   DATA_DIR = './data';
 
   @ValidateIf((env: EnvironmentVariables) => isProduction(env) || env.APP_SECRET_KEY !== undefined)
+  @IsNotEmpty({ message: 'APP_SECRET_KEY is required in production: 32+ random characters that sign session cookies' })
   @IsString()
   @MinLength(32, { message: 'APP_SECRET_KEY must be at least 32 characters (it signs session cookies)' })
   APP_SECRET_KEY?: string;
@@ -134,7 +137,12 @@ export function parseEnvironment(raw: Record<string, string | undefined>): Envir
   const errors = validateSync(env, { skipMissingProperties: false });
   if (errors.length > 0) {
     throw new InvalidConfigurationError(
-      errors.map((error) => `${error.property}: ${Object.values(error.constraints ?? {}).join('; ')}`),
+      errors.map((error) => {
+        const constraints = error.constraints ?? {};
+        // A missing variable gets the one message that says what it is for, not every rule it fails.
+        const messages = error.value === undefined && constraints.isNotEmpty ? [constraints.isNotEmpty] : Object.values(constraints);
+        return `${error.property}: ${[...new Set(messages)].join('; ')}`;
+      }),
     );
   }
   return env;

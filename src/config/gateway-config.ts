@@ -135,3 +135,10 @@ function buildConfig(env: EnvironmentVariables): GatewayConfig {
 export function loadGatewayConfig(source: Record<string, string | undefined> = process.env): GatewayConfig {
   return buildConfig(parseEnvironment(source));
 }
+
+/** Just the database settings, for commands that touch nothing else (migrations). */
+export function loadDatabaseConfig(source: Record<string, string | undefined> = process.env): GatewayConfig['database'] {
+  const url = source.DATABASE_URL || undefined;
+  if (url && !/^postgres(ql)?:\/\//.test(url)) throw new InvalidConfigurationError(['DATABASE_URL: must be a postgres:// URL']);
+  return { url, dataDir: source.DATA_DIR || './data' };
+}
