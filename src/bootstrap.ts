@@ -44,7 +44,7 @@ export async function createGateway({ config, logDestination }: GatewayOptions):
   const logger = app.get(Logger);
   for (const warning of config.warnings) logger.warn(warning);
 
-  const fastify = app.getHttpAdapter().getInstance() as unknown as FastifyInstance;
+  const fastify = app.getHttpAdapter().getInstance();
   registerGatewayBodyParser(fastify);
   registerPassportReplyShims(fastify);
   registerSecurityHeaders(fastify);
@@ -103,7 +103,10 @@ function setUpOpenApi(app: NestFastifyApplication): void {
       .setVersion('1')
       .addCookieAuth(SESSION_COOKIE, { type: 'apiKey', in: 'cookie', description: 'Browser session from Google sign-in' }, 'session')
       .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'Gateway API token (rgw_...)' }, 'token')
-      .addBasicAuth({ type: 'http', scheme: 'basic', description: 'Gateway API token as the password, any user name (the convox CLI)' }, 'token-basic')
+      .addBasicAuth(
+        { type: 'http', scheme: 'basic', description: 'Gateway API token as the password, any user name (the convox CLI)' },
+        'token-basic',
+      )
       .build(),
   );
   SwaggerModule.setup('api/docs', app, document, { jsonDocumentUrl: 'api/docs/openapi.json', yamlDocumentUrl: 'api/docs/openapi.yaml' });

@@ -9,7 +9,10 @@ export class InvalidAuthenticationError extends UnauthorizedException {
 
 export class AuthenticationRequiredError extends UnauthorizedException {
   constructor() {
-    super({ code: 'authentication_required', message: 'authentication required: send a gateway token as the Basic-auth password or a Bearer token' });
+    super({
+      code: 'authentication_required',
+      message: 'authentication required: send a gateway token as the Basic-auth password or a Bearer token',
+    });
   }
 }
 
@@ -27,6 +30,9 @@ export class AdminRequiredError extends ForbiddenException {
 
 export class InvalidCsrfTokenError extends ForbiddenException {
   constructor() {
-    super({ code: 'invalid_csrf_token', message: 'missing or invalid CSRF token: fetch one from GET /api/v1/auth/csrf and send it in X-CSRF-Token' });
+    super({
+      code: 'invalid_csrf_token',
+      message: 'missing or invalid CSRF token: fetch one from GET /api/v1/auth/csrf and send it in X-CSRF-Token',
+    });
   }
 }

@@ -58,17 +58,17 @@ export class DatabaseSessionStore implements SessionStore {
 
   private async save(sessionId: string, session: SessionData): Promise<void> {
     const now = Date.now();
-    const userId = typeof session[SESSION_USER_KEY] === 'string' ? (session[SESSION_USER_KEY] as string) : null;
+    const userId = typeof session[SESSION_USER_KEY] === 'string' ? session[SESSION_USER_KEY] : null;
     const idle = userId ? this.config.sessions.idleMs : ANONYMOUS_SESSION_MS;
     const lifetime = userId ? this.config.sessions.maxAgeMs : ANONYMOUS_SESSION_MS;
     const data = JSON.parse(JSON.stringify(session)) as Record<string, unknown>;
     // The absolute expiry is fixed when the session is first stored; later saves only move the idle one.
     const row: Partial<SessionEntity> = {
-        idHash: hashSessionId(sessionId),
-        userId,
-        data,
-        idleExpiresAt: new Date(now + idle),
-        expiresAt: new Date(now + lifetime),
+      idHash: hashSessionId(sessionId),
+      userId,
+      data,
+      idleExpiresAt: new Date(now + idle),
+      expiresAt: new Date(now + lifetime),
     };
     await this.sessions
       .createQueryBuilder()

@@ -6,9 +6,7 @@ import { SESSION_USER_KEY } from './database-session.store';
 import type { Principal } from './principal';
 
 export type AuthenticationResult =
-  | { readonly outcome: 'authenticated'; readonly principal: Principal }
-  | { readonly outcome: 'missing' }
-  | { readonly outcome: 'invalid' };
+  { readonly outcome: 'authenticated'; readonly principal: Principal } | { readonly outcome: 'missing' } | { readonly outcome: 'invalid' };
 
 interface SessionLike {
   readonly sessionId?: string;

@@ -27,41 +27,46 @@ function isJson(contentType: string | undefined): boolean {
 export function registerGatewayBodyParser(fastify: FastifyInstance): void {
   const parseJson = fastify.getDefaultJsonParser('error', 'error');
   fastify.removeAllContentTypeParsers();
-  fastify.addContentTypeParser('*', (request: FastifyRequest, payload: IncomingMessage, done: (error: Error | null, body?: unknown) => void) => {
-    if (!isGatewayPath(request.url)) {
-      done(null);
-      return;
-    }
-    if (!isJson(request.headers['content-type'])) {
-      payload.resume();
-      done(new BodyError(415, 'the gateway API accepts application/json bodies only'));
-      return;
-    }
-    const declared = Number(request.headers['content-length'] ?? 0);
-    if (declared > GATEWAY_BODY_LIMIT_BYTES) {
-      payload.resume();
-      done(new BodyError(413, `request body exceeds ${GATEWAY_BODY_LIMIT_BYTES} bytes`));
-      return;
-    }
-    const chunks: Buffer[] = [];
-    let received = 0;
-    payload.on('data', (chunk: Buffer) => {
-      received += chunk.length;
-      if (received > GATEWAY_BODY_LIMIT_BYTES) {
-        payload.destroy();
+  fastify.addContentTypeParser(
+    '*',
+    (request: FastifyRequest, payload: IncomingMessage, done: (error: Error | null, body?: unknown) => void) => {
+      if (!isGatewayPath(request.url)) {
+        done(null);
+        return;
+      }
+      if (!isJson(request.headers['content-type'])) {
+        payload.resume();
+        done(new BodyError(415, 'the gateway API accepts application/json bodies only'));
+        return;
+      }
+      const declared = Number(request.headers['content-length'] ?? 0);
+      if (declared > GATEWAY_BODY_LIMIT_BYTES) {
+        payload.resume();
         done(new BodyError(413, `request body exceeds ${GATEWAY_BODY_LIMIT_BYTES} bytes`));
         return;
       }
-      chunks.push(chunk);
-    });
-    payload.on('error', (error) => done(error));
-    payload.on('end', () => {
-      const text = Buffer.concat(chunks).toString('utf8');
-      if (text.length === 0) {
-        done(null, undefined);
-        return;
-      }
-      parseJson(request, text, (error, body) => done(error ? new BodyError(400, `malformed JSON body: ${error.message}`) : null, body));
-    });
-  });
+      const chunks: Buffer[] = [];
+      let received = 0;
+      payload.on('data', (chunk: Buffer) => {
+        received += chunk.length;
+        if (received > GATEWAY_BODY_LIMIT_BYTES) {
+          payload.destroy();
+          done(new BodyError(413, `request body exceeds ${GATEWAY_BODY_LIMIT_BYTES} bytes`));
+          return;
+        }
+        chunks.push(chunk);
+      });
+      payload.on('error', (error) => done(error));
+      payload.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        if (text.length === 0) {
+          done(null, undefined);
+          return;
+        }
+        void parseJson(request, text, (error, body) =>
+          done(error ? new BodyError(400, `malformed JSON body: ${error.message}`) : null, body),
+        );
+      });
+    },
+  );
 }

@@ -4,6 +4,11 @@
  */
 export function isGatewayPath(url: string): boolean {
   return (
-    url.startsWith('/api/') || url.startsWith('/ui/') || url === '/api' || url === '/ui' || url.startsWith('/api?') || url.startsWith('/ui?')
+    url.startsWith('/api/') ||
+    url.startsWith('/ui/') ||
+    url === '/api' ||
+    url === '/ui' ||
+    url.startsWith('/api?') ||
+    url.startsWith('/ui?')
   );
 }

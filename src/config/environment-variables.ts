@@ -75,6 +75,11 @@ export class EnvironmentVariables {
   @IsBooleanString()
   RACK_TLS_INSECURE?: string;
 
+  @Transform(({ value }) => (value === undefined || value === '' ? undefined : Number(value)))
+  @IsInt()
+  @Min(1)
+  RACK_IDLE_TIMEOUT_SECONDS = 900;
+
   @ValidateIf((env: EnvironmentVariables) => isProduction(env) || env.GOOGLE_CLIENT_SECRET !== undefined)
   @IsNotEmpty({ message: 'GOOGLE_CLIENT_ID is required: the OAuth client for Google sign-in' })
   GOOGLE_CLIENT_ID?: string;

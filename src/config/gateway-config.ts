@@ -31,6 +31,8 @@ export interface GatewayConfig {
     readonly username: string;
     readonly token: string;
     readonly tls: RackTlsConfig;
+    /** Silence on a rack connection after which the request fails with 504 (no total timeout). */
+    readonly idleTimeoutMs: number;
   };
   readonly google?: GoogleOAuthConfig;
   readonly adminEmails: readonly string[];
@@ -118,6 +120,7 @@ function buildConfig(env: EnvironmentVariables): GatewayConfig {
       username: env.RACK_USERNAME,
       token: env.RACK_TOKEN,
       tls: { ca, fingerprint: env.RACK_TLS_FINGERPRINT && normaliseFingerprint(env.RACK_TLS_FINGERPRINT), insecure },
+      idleTimeoutMs: env.RACK_IDLE_TIMEOUT_SECONDS * 1000,
     },
     google,
     adminEmails: env.ADMIN_USERS.map((email) => email.toLowerCase()),

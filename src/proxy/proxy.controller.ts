@@ -16,7 +16,8 @@ export class ProxyController {
 
   @All('*')
   forwardToRack(@Req() request: FastifyRequest, @Res() reply: FastifyReply): void {
-    if (isGatewayPath(request.url)) throw new NotFoundException({ code: 'not_found', message: `no such endpoint: ${request.method} ${request.url.split('?', 1)[0]}` });
+    if (isGatewayPath(request.url))
+      throw new NotFoundException({ code: 'not_found', message: `no such endpoint: ${request.method} ${request.url.split('?', 1)[0]}` });
     const principal = request.principal;
     if (!principal) throw new Error('proxy reached without a principal');
     reply.hijack();

@@ -10,9 +10,6 @@ import { carriesBuildRepository, redactBuildRepositories } from './build-reposit
 import { prepareRackRequestHeaders } from './rack-request-headers';
 import { WebsocketRefusal } from './websocket-refusal';
 
-/** Upstream socket silence after which a request is given up (promotes can be long but do finish). */
-const UPSTREAM_IDLE_TIMEOUT_MS = 15 * 60_000;
-
 class UpstreamIdleTimeoutError extends Error {
   readonly code = 'RGW_UPSTREAM_IDLE_TIMEOUT';
 }
@@ -45,11 +42,13 @@ export class RackProxy implements OnModuleDestroy {
       // TLS trust is the agent's business (CA file, pin or explicit insecure), never http-proxy's.
       secure: !config.rack.tls.insecure && !config.rack.tls.fingerprint,
     });
+    // An idle timeout, not a total one: promotes and large uploads run long but are never silent for long.
+    const idleTimeoutMs = config.rack.idleTimeoutMs;
     this.proxy.on('proxyReq', (proxyRequest) => {
-      proxyRequest.setTimeout(UPSTREAM_IDLE_TIMEOUT_MS, () => proxyRequest.destroy(new UpstreamIdleTimeoutError('the rack stopped answering')));
+      proxyRequest.setTimeout(idleTimeoutMs, () => proxyRequest.destroy(new UpstreamIdleTimeoutError('the rack stopped answering')));
     });
     this.proxy.on('proxyRes', (proxyResponse, request, response) => this.onRackResponse(proxyResponse, request, response));
-    this.proxy.on('error', (error, request, target) => this.onRackError(error as NodeJS.ErrnoException, request, target));
+    this.proxy.on('error', (error, request, target) => this.onRackError(error, request, target));
   }
 
   forward(request: IncomingMessage, response: ServerResponse, principal: Principal): void {
@@ -87,7 +86,7 @@ export class RackProxy implements OnModuleDestroy {
     });
   }
 
-  private onRackError(error: NodeJS.ErrnoException, request: IncomingMessage, target: ServerResponse | Duplex | unknown): void {
+  private onRackError(error: NodeJS.ErrnoException, request: IncomingMessage, target: unknown): void {
     const timedOut = error instanceof UpstreamIdleTimeoutError;
     const status = timedOut ? 504 : 502;
     const message = timedOut ? 'rack timed out' : `rack unreachable (${error.code ?? 'connection failed'})`;
@@ -110,4 +109,3 @@ export class RackProxy implements OnModuleDestroy {
 function isServerResponse(target: unknown): target is ServerResponse {
   return typeof (target as ServerResponse | undefined)?.writeHead === 'function';
 }
-

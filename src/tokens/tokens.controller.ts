@@ -17,7 +17,7 @@ export class TokensController {
 
   @Get()
   async listTokens(@CurrentPrincipal() principal: Principal): Promise<TokenResponseDto[]> {
-    return (await this.tokens.listForUser(principal.user.id)).map(TokenResponseDto.from);
+    return (await this.tokens.listForUser(principal.user.id)).map((token) => TokenResponseDto.from(token));
   }
 
   @Post()

@@ -17,7 +17,7 @@ export class UsersController {
   @Get()
   @AdminOnly()
   async listUsers(): Promise<UserResponseDto[]> {
-    return (await this.users.findAll()).map(UserResponseDto.from);
+    return (await this.users.findAll()).map((user) => UserResponseDto.from(user));
   }
 
   @Post()

@@ -29,12 +29,7 @@ export class UsersService implements OnApplicationBootstrap {
    */
   async onApplicationBootstrap(): Promise<void> {
     for (const email of this.config.adminEmails) {
-      const result = await this.users
-        .createQueryBuilder()
-        .insert()
-        .values({ email, role: 'admin' })
-        .orIgnore()
-        .execute();
+      const result = await this.users.createQueryBuilder().insert().values({ email, role: 'admin' }).orIgnore().execute();
       if (result.identifiers.some(Boolean)) this.logger.log(`Created admin ${email} from ADMIN_USERS`);
     }
   }
@@ -59,7 +54,13 @@ export class UsersService implements OnApplicationBootstrap {
 
   async create(email: string, role: UserRole, name = ''): Promise<UserEntity> {
     const normalised = email.toLowerCase();
-    const result = await this.users.createQueryBuilder().insert().values({ email: normalised, role, name }).orIgnore().returning('*').execute();
+    const result = await this.users
+      .createQueryBuilder()
+      .insert()
+      .values({ email: normalised, role, name })
+      .orIgnore()
+      .returning('*')
+      .execute();
     if (result.identifiers.filter(Boolean).length === 0) throw new UserExistsError(normalised);
     return this.getByEmail(normalised);
   }

@@ -13,7 +13,7 @@ export interface TestDatabase {
  */
 export async function createTestDatabase(): Promise<TestDatabase> {
   const serverUrl = process.env.RGW_TEST_DATABASE_URL;
-  if (!serverUrl) return { url: undefined, drop: async () => undefined };
+  if (!serverUrl) return { url: undefined, drop: () => Promise.resolve() };
   const name = `rgw_test_${randomBytes(6).toString('hex')}`;
   await withClient(serverUrl, (client) => client.query(`CREATE DATABASE ${name}`));
   const url = new URL(serverUrl);

@@ -49,7 +49,11 @@ export async function startTestGateway(options: TestGatewayOptions): Promise<Tes
     LOG_LEVEL: 'info',
     ...(database.url ? { DATABASE_URL: database.url } : {}),
     ...(options.oauthUrl
-      ? { GOOGLE_CLIENT_ID: TEST_OAUTH_CLIENT.clientId, GOOGLE_CLIENT_SECRET: TEST_OAUTH_CLIENT.clientSecret, GOOGLE_OAUTH_BASE_URL: options.oauthUrl }
+      ? {
+          GOOGLE_CLIENT_ID: TEST_OAUTH_CLIENT.clientId,
+          GOOGLE_CLIENT_SECRET: TEST_OAUTH_CLIENT.clientSecret,
+          GOOGLE_OAUTH_BASE_URL: options.oauthUrl,
+        }
       : {}),
     ...options.env,
   });

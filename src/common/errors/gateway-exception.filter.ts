@@ -29,7 +29,12 @@ function normalise(exception: unknown): NormalisedError {
       const { code, message } = response as { code?: unknown; message?: unknown };
       // class-validator failures arrive as a list of messages.
       if (Array.isArray(message)) {
-        return { status, code: typeof code === 'string' ? code : 'validation_failed', message: 'request validation failed', errors: message.map(String) };
+        return {
+          status,
+          code: typeof code === 'string' ? code : 'validation_failed',
+          message: 'request validation failed',
+          errors: message.map(String),
+        };
       }
       return {
         status,

@@ -29,7 +29,14 @@ beforeEach(async () => {
 afterEach(() => provider.close());
 
 function authorizationUrl(overrides: Record<string, string | undefined> = {}): string {
-  const params = { client_id: CLIENT_ID, response_type: 'code', redirect_uri: CALLBACK, scope: 'email profile', state: 'state-123', ...overrides };
+  const params = {
+    client_id: CLIENT_ID,
+    response_type: 'code',
+    redirect_uri: CALLBACK,
+    scope: 'email profile',
+    state: 'state-123',
+    ...overrides,
+  };
   const url = new URL('/o/oauth2/v2/auth', provider.url);
   for (const [name, value] of Object.entries(params)) if (value !== undefined) url.searchParams.set(name, value);
   return url.href;
@@ -119,7 +126,12 @@ describe('mock Google OAuth provider', () => {
     });
 
     expect(provider.requests()).toEqual([
-      expect.objectContaining({ method: 'GET', path: '/o/oauth2/v2/auth', status: 302, query: expect.objectContaining({ state: 'csrf-token-1' }) }),
+      expect.objectContaining({
+        method: 'GET',
+        path: '/o/oauth2/v2/auth',
+        status: 302,
+        query: expect.objectContaining({ state: 'csrf-token-1' }),
+      }),
       expect.objectContaining({
         method: 'POST',
         path: '/oauth2/v4/token',
@@ -395,7 +407,10 @@ describe('mock Google OAuth provider behind passport-google-oauth20', () => {
       _json: { hd: 'example.org' },
     });
     expect(provider.requests()).toEqual([
-      expect.objectContaining({ path: '/o/oauth2/v2/auth', query: expect.objectContaining({ state: 'passport-state', scope: 'email profile' }) }),
+      expect.objectContaining({
+        path: '/o/oauth2/v2/auth',
+        query: expect.objectContaining({ state: 'passport-state', scope: 'email profile' }),
+      }),
       expect.objectContaining({
         path: '/oauth2/v4/token',
         status: 200,

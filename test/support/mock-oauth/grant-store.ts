@@ -34,8 +34,7 @@ export interface Redemption {
 }
 
 export type RedeemResult =
-  | { ok: true; accessToken: string; grant: AuthorizationGrant; access: AccessGrant }
-  | { ok: false; reason: string };
+  { ok: true; accessToken: string; grant: AuthorizationGrant; access: AccessGrant } | { ok: false; reason: string };
 
 interface StoredCode {
   grant: AuthorizationGrant;
@@ -70,7 +69,8 @@ export class GrantStore {
     }
     if (this.clock() - stored.issuedAtMs >= CODE_LIFETIME_MS) return { ok: false, reason: 'Authorization code expired.' };
     if (stored.grant.clientId !== redemption.clientId) return { ok: false, reason: 'Authorization code was issued to another client.' };
-    if (stored.grant.redirectUri !== redemption.redirectUri) return { ok: false, reason: 'redirect_uri does not match the authorization request.' };
+    if (stored.grant.redirectUri !== redemption.redirectUri)
+      return { ok: false, reason: 'redirect_uri does not match the authorization request.' };
     const pkceFailure = checkCodeVerifier(stored.grant.codeChallenge, redemption.codeVerifier);
     if (pkceFailure !== undefined) return { ok: false, reason: pkceFailure };
 

@@ -21,13 +21,7 @@ import {
   type ParamLookup,
   type Params,
 } from './http-exchange';
-import type {
-  ClientAuthMethod,
-  MockIdentity,
-  MockOAuthProvider,
-  MockOAuthProviderOptions,
-  MockOAuthRequest,
-} from './mock-oauth.types';
+import type { ClientAuthMethod, MockIdentity, MockOAuthProvider, MockOAuthProviderOptions, MockOAuthRequest } from './mock-oauth.types';
 
 // Google's own paths; GOOGLE_OAUTH_BASE_URL swaps only the origin. `/token` is the current
 // oauth2.googleapis.com path, served too so either spelling of the token URL works.
@@ -149,7 +143,7 @@ class MockAuthorizationServer implements MockOAuthProvider {
 
     const back = new URL(redirectUri);
     back.searchParams.set('state', request.state);
-    const outcome = this.outcomes.shift() ?? { kind: 'login', identity: DEFAULT_MOCK_IDENTITY };
+    const outcome = this.outcomes.shift() ?? { kind: 'login', identity: this.options.defaultIdentity ?? DEFAULT_MOCK_IDENTITY };
     if (outcome.kind === 'denial') {
       back.searchParams.set('error', 'access_denied');
       return redirectAnswer(back.href);

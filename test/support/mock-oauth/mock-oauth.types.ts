@@ -15,6 +15,8 @@ export interface MockOAuthProviderOptions {
   clientSecret: string;
   /** Compared exactly, as Google does. More can be added with `allowRedirectUri`. */
   redirectUris: string[];
+  /** Who signs in when nothing is queued (the demo signs everyone in as its admin). */
+  defaultIdentity?: MockIdentity;
   /** Milliseconds since the epoch; inject one to expire codes and tokens without sleeping. */
   clock?: () => number;
 }

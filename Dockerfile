@@ -1,0 +1,21 @@
+# Build stage: compile TypeScript (src and migrations) with swc.
+FROM node:20-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json .swcrc nest-cli.json ./
+COPY src src
+COPY migrations migrations
+RUN npm run build && npm prune --omit=dev
+
+# Runtime stage: production dependencies and compiled output only, as an unprivileged user.
+FROM node:20-bookworm-slim
+ENV NODE_ENV=production PORT=8443 DATA_DIR=/app/data
+WORKDIR /app
+COPY --from=build /app/package.json ./
+COPY --from=build /app/node_modules node_modules
+COPY --from=build /app/dist dist
+RUN mkdir -p /app/data && chown node:node /app/data
+USER node
+EXPOSE 8443
+CMD ["node", "dist/src/main.js"]

@@ -1,0 +1,185 @@
+import { MockOAuthProvider, startMockOAuthProvider } from '../support/mock-oauth';
+import { MockRack, startMockRack } from '../support/mock-rack';
+import { Browser } from '../support/browser';
+import { TEST_OAUTH_CLIENT, TestGateway, basicAuth, startTestGateway } from '../support/test-gateway';
+
+const ADMIN = 'boss@example.com';
+
+describe('Google sign-in, sessions and CSRF', () => {
+  let rack: MockRack;
+  let oauth: MockOAuthProvider;
+  let gateway: TestGateway;
+
+  beforeAll(async () => {
+    rack = await startMockRack();
+    oauth = await startMockOAuthProvider({ ...TEST_OAUTH_CLIENT, redirectUris: [] });
+    gateway = await startTestGateway({ rackUrl: rack.url, rackToken: rack.password, oauthUrl: oauth.url, env: { ADMIN_USERS: ADMIN } });
+    oauth.allowRedirectUri(`${gateway.url}/api/v1/auth/callback`);
+  });
+
+  afterAll(async () => {
+    await gateway.close();
+    await Promise.all([rack.close(), oauth.close()]);
+  });
+
+  async function signIn(
+    browser: Browser,
+    email: string,
+    extra: { emailVerified?: boolean; hostedDomain?: string } = {},
+    returnTo = '/api/v1/me',
+  ) {
+    oauth.queueLogin({ email, name: 'Pat Person', ...extra });
+    return browser.follow(`${gateway.url}/api/v1/auth/login?return_to=${encodeURIComponent(returnTo)}`);
+  }
+
+  it('signs in an ADMIN_USERS email, lands on return_to, and the session then creates a token that drives the rack', async () => {
+    const browser = new Browser();
+    const { response, hops } = await signIn(browser, ADMIN);
+
+    expect(hops[1]).toMatch(new RegExp(`^${oauth.url}/o/oauth2/v2/auth\\?`));
+    const authorize = new URL(hops[1]);
+    expect(authorize.searchParams.get('state')).toMatch(/.{16,}/);
+    expect(authorize.searchParams.get('code_challenge_method')).toBe('S256');
+    expect(hops[hops.length - 1]).toBe(`${gateway.url}/api/v1/me`);
+    expect(response.status).toBe(200);
+    expect(await response.json()).toMatchObject({ user: { email: ADMIN, role: 'admin' }, authenticatedBy: 'session' });
+
+    const csrf = (await (await browser.get(`${gateway.url}/api/v1/auth/csrf`)).json()) as { token: string };
+    const created = await browser.request(`${gateway.url}/api/v1/tokens`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-csrf-token': csrf.token },
+      body: JSON.stringify({ name: 'ci' }),
+    });
+    expect(created.status).toBe(201);
+    const { token } = (await created.json()) as { token: string };
+    expect(token).toMatch(/^rgw_[A-Za-z0-9_-]{43}$/);
+
+    rack.clearRequests();
+    const apps = await fetch(`${gateway.url}/apps`, { headers: { authorization: basicAuth(token) } });
+    const direct = await fetch(`${rack.url}/apps`, { headers: { authorization: basicAuth(rack.password) } });
+    expect(apps.status).toBe(200);
+    expect(apps.headers.get('content-type')).toBe(direct.headers.get('content-type'));
+    expect(await apps.text()).toBe(await direct.text());
+    expect(rack.requests()[0].headers['convox-actor']).toBe(ADMIN);
+  });
+
+  it('sets the session cookie HttpOnly, SameSite and scoped to the API', async () => {
+    const browser = new Browser();
+    oauth.queueLogin({ email: ADMIN });
+    const login = await browser.get(`${gateway.url}/api/v1/auth/login`);
+    const authorize = await browser.get(login.headers.get('location') ?? '');
+    const callback = await browser.get(authorize.headers.get('location') ?? '');
+    expect(callback.status).toBe(302);
+    const cookie = callback.headers.getSetCookie().find((header) => header.startsWith('rgw_session='));
+    expect(cookie).toMatch(/HttpOnly/i);
+    expect(cookie).toMatch(/SameSite=Lax/i);
+    expect(cookie).toMatch(/Path=\/api\//);
+  });
+
+  it('refuses a cookie-authenticated change without the CSRF token, and changes nothing', async () => {
+    const browser = new Browser();
+    await signIn(browser, ADMIN);
+    const before = (await (await browser.get(`${gateway.url}/api/v1/tokens`)).json()) as unknown[];
+    const refused = await browser.request(`${gateway.url}/api/v1/tokens`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-csrf-token': 'forged' },
+      body: JSON.stringify({ name: 'csrf' }),
+    });
+    expect(refused.status).toBe(403);
+    expect(refused.headers.get('content-type')).toContain('application/problem+json');
+    expect(await refused.json()).toMatchObject({ status: 403, code: 'invalid_csrf_token' });
+    const after = (await (await browser.get(`${gateway.url}/api/v1/tokens`)).json()) as unknown[];
+    expect(after).toHaveLength(before.length);
+  });
+
+  it('logout revokes the session on the server', async () => {
+    const browser = new Browser();
+    await signIn(browser, ADMIN);
+    const cookie = browser.cookie(gateway.url, 'rgw_session');
+    const csrf = (await (await browser.get(`${gateway.url}/api/v1/auth/csrf`)).json()) as { token: string };
+    const logout = await browser.request(`${gateway.url}/api/v1/auth/logout`, { method: 'POST', headers: { 'x-csrf-token': csrf.token } });
+    expect(logout.status).toBe(204);
+    const replayed = await fetch(`${gateway.url}/api/v1/me`, { headers: { cookie: `rgw_session=${cookie}` } });
+    expect(replayed.status).toBe(401);
+  });
+
+  it('refuses unknown users, unverified emails and denied consent', async () => {
+    const stranger = await signIn(new Browser(), 'stranger@example.com');
+    expect(stranger.response.status).toBe(403);
+    expect(await stranger.response.json()).toMatchObject({ code: 'sign_in_refused', detail: expect.stringContaining('not a user') });
+
+    await gateway.createUser('unverified@example.com', 'viewer');
+    const unverified = await signIn(new Browser(), 'unverified@example.com', { emailVerified: false });
+    expect(unverified.response.status).toBe(403);
+    expect(await unverified.response.json()).toMatchObject({ detail: expect.stringContaining('not verified') });
+
+    oauth.queueDenial();
+    const denied = await new Browser().follow(`${gateway.url}/api/v1/auth/login`);
+    expect(denied.response.status).toBe(401);
+  });
+
+  it('lets a disabled user sign in no longer, and ends their live session on its next request', async () => {
+    const email = 'leaver@example.com';
+    await gateway.createUser(email, 'viewer');
+    const browser = new Browser();
+    expect((await signIn(browser, email)).response.status).toBe(200);
+    await gateway.app.get((await import('../../src/users/users.service')).UsersService).update(email, { disabled: true });
+    expect((await browser.get(`${gateway.url}/api/v1/me`)).status).toBe(401);
+    expect((await signIn(new Browser(), email)).response.status).toBe(403);
+  });
+
+  it('rejects a callback whose state does not match the session', async () => {
+    const browser = new Browser();
+    oauth.queueLogin({ email: ADMIN });
+    const login = await browser.get(`${gateway.url}/api/v1/auth/login`);
+    const authorize = await browser.get(login.headers.get('location') ?? '');
+    const callback = new URL(authorize.headers.get('location') ?? '');
+    callback.searchParams.set('state', 'tampered');
+    const response = await browser.get(callback.toString());
+    expect(response.status).toBe(401);
+    expect(browser.cookie(gateway.url, 'rgw_session')).toBeDefined();
+    expect((await browser.get(`${gateway.url}/api/v1/me`)).status).toBe(401);
+  });
+
+  it('never redirects off the gateway after sign-in', async () => {
+    const { hops } = await signIn(new Browser(), ADMIN, {}, 'https://evil.example/steal');
+    expect(hops[hops.length - 1]).toBe(`${gateway.url}/api/v1/me`);
+  });
+});
+
+describe('Google sign-in with allowed domains', () => {
+  let rack: MockRack;
+  let oauth: MockOAuthProvider;
+  let gateway: TestGateway;
+
+  beforeAll(async () => {
+    rack = await startMockRack();
+    oauth = await startMockOAuthProvider({ ...TEST_OAUTH_CLIENT, redirectUris: [] });
+    gateway = await startTestGateway({
+      rackUrl: rack.url,
+      rackToken: rack.password,
+      oauthUrl: oauth.url,
+      env: { ADMIN_USERS: 'root@corp.example,root@gmail.com', GOOGLE_ALLOWED_DOMAINS: 'corp.example' },
+    });
+    oauth.allowRedirectUri(`${gateway.url}/api/v1/auth/callback`);
+  });
+
+  afterAll(async () => {
+    await gateway.close();
+    await Promise.all([rack.close(), oauth.close()]);
+  });
+
+  const signIn = (email: string, hostedDomain?: string) => {
+    oauth.queueLogin({ email, hostedDomain });
+    return new Browser().follow(`${gateway.url}/api/v1/auth/login`);
+  };
+
+  it('admits a Workspace account of an allowed domain', async () => {
+    expect((await signIn('root@corp.example', 'corp.example')).response.status).toBe(200);
+  });
+
+  it('refuses other domains, and a personal account that merely carries an allowed address', async () => {
+    expect((await signIn('root@gmail.com')).response.status).toBe(403);
+    expect((await signIn('root@corp.example')).response.status).toBe(403);
+  });
+});
