@@ -35,9 +35,8 @@ class PinnedHttpsAgent extends HttpsAgent {
       socket.removeListener('error', onError);
       const actual = socket.getPeerCertificate().fingerprint256;
       if (actual !== this.fingerprint) {
-        const error = new RackCertificateMismatchError(actual);
-        socket.destroy(error);
-        callback?.(error, socket);
+        socket.destroy();
+        callback?.(new RackCertificateMismatchError(actual), socket);
         return;
       }
       callback?.(null, socket);

@@ -1,4 +1,5 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { dirname, join } from 'node:path';
 import { createGateway } from '../../src/bootstrap';
 import { GatewayConfig, loadGatewayConfig } from '../../src/config/gateway-config';
 import { TokensService } from '../../src/tokens/tokens.service';
@@ -58,6 +59,7 @@ export async function startTestGateway(options: TestGatewayOptions): Promise<Tes
     ...options.env,
   });
   const logs = new LogCapture();
+  resetProcessWideLogger();
   const app = await createGateway({ config, logDestination: logs });
   await app.listen(port, '127.0.0.1');
   const users = app.get(UsersService);
@@ -80,6 +82,15 @@ export async function startTestGateway(options: TestGatewayOptions): Promise<Tes
       await database.drop();
     },
   };
+}
+
+/**
+ * nestjs-pino keeps one pino instance per process, built by the first app; a second gateway in the same
+ * test file would log into the first one's capture. The library's own test hook starts afresh.
+ */
+function resetProcessWideLogger(): void {
+  const pinoLoggerModule = join(dirname(require.resolve('nestjs-pino')), 'PinoLogger.js');
+  (require(pinoLoggerModule) as { __resetOutOfContextForTests(): void }).__resetOutOfContextForTests();
 }
 
 export function basicAuth(token: string, user = 'convox'): string {
