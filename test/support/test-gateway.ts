@@ -90,6 +90,7 @@ export async function startTestGateway(options: TestGatewayOptions): Promise<Tes
  */
 function resetProcessWideLogger(): void {
   const pinoLoggerModule = join(dirname(require.resolve('nestjs-pino')), 'PinoLogger.js');
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- a file the package does not export
   (require(pinoLoggerModule) as { __resetOutOfContextForTests(): void }).__resetOutOfContextForTests();
 }
 
