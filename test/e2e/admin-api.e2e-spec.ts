@@ -112,6 +112,24 @@ describe('the admin API', () => {
       await expectProblem(await call('GET', '/api/v1/me', token), 401);
     });
 
+    it('records when a token was last used', async () => {
+      const { id, token } = (await (await call('POST', '/api/v1/tokens', viewer, { name: 'ci' })).json()) as { id: string; token: string };
+      const lastUsed = async () =>
+        ((await (await call('GET', '/api/v1/tokens', viewer)).json()) as Array<{ id: string; lastUsedAt: string | null }>).find(
+          (item) => item.id === id,
+        )?.lastUsedAt;
+      expect(await lastUsed()).toBeNull();
+      const before = Date.now();
+      expect((await fetch(`${gateway.url}/apps`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(200);
+      // The write is off the request path; give it a moment rather than a fixed sleep.
+      let recorded: string | null | undefined = null;
+      for (let attempt = 0; attempt < 50 && !recorded; attempt += 1) {
+        recorded = await lastUsed();
+        if (!recorded) await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      expect(new Date(recorded ?? 0).getTime()).toBeGreaterThanOrEqual(before - 1000);
+    });
+
     it('refuses bad token requests', async () => {
       await expectProblem(await call('POST', '/api/v1/tokens', viewer, {}), 400);
       await expectProblem(
