@@ -53,7 +53,7 @@ async function main(): Promise<void> {
   for (const [email, role] of DEMO_USERS) {
     const user = await users.getByEmail(email);
     tokens.push(
-      `  ${role.padEnd(9)} ${email.padEnd(22)} ${(await app.get(TokensService).create(user, `demo ${new Date().toISOString()}`, null)).secret}`,
+      `  ${role.padEnd(9)} ${email.padEnd(22)} ${(await app.get(TokensService).create(user, { name: `demo ${new Date().toISOString()}`, expiresAt: null })).secret}`,
     );
   }
 

@@ -3,7 +3,6 @@ import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
 import { LoggerModule } from 'nestjs-pino';
 import type { DestinationStream } from 'pino';
 import { AuthModule } from './auth/auth.module';
-import { AdminGuard } from './auth/guards/admin.guard';
 import { AuthenticationGuard } from './auth/guards/authentication.guard';
 import { CsrfGuard } from './auth/guards/csrf.guard';
 import { GatewayExceptionFilter } from './common/errors/gateway-exception.filter';
@@ -12,6 +11,8 @@ import type { GatewayConfig } from './config/gateway-config';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
 import { ProxyModule } from './proxy/proxy.module';
+import { PolicyGuard } from './rbac/guards/policy.guard';
+import { RbacModule } from './rbac/rbac.module';
 import { TokensModule } from './tokens/tokens.module';
 import { UsersModule } from './users/users.module';
 
@@ -41,6 +42,7 @@ export class AppModule {
         UsersModule,
         TokensModule,
         AuthModule,
+        RbacModule,
         HealthModule,
         // Last: its catch-all route must not shadow the gateway's own routes.
         ProxyModule,
@@ -51,8 +53,8 @@ export class AppModule {
         { provide: APP_GUARD, useExisting: AuthenticationGuard },
         // 2. Cookie-authenticated state changes must carry the session's CSRF token.
         { provide: APP_GUARD, useExisting: CsrfGuard },
-        // 3. Admin-only routes (user management) until CASL abilities take over.
-        { provide: APP_GUARD, useExisting: AdminGuard },
+        // 3. CASL policy: the rack route table for proxied requests, @Authorize on admin routes.
+        { provide: APP_GUARD, useExisting: PolicyGuard },
         // Request bodies and params: validated DTOs only, unknown fields refused.
         { provide: APP_PIPE, useValue: new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }) },
         // Errors: the rack's shape on proxied paths, problem+json on the gateway API.

@@ -22,12 +22,6 @@ export class SignInRefusedError extends ForbiddenException {
   }
 }
 
-export class AdminRequiredError extends ForbiddenException {
-  constructor() {
-    super({ code: 'admin_required', message: 'admin role required' });
-  }
-}
-
 export class InvalidCsrfTokenError extends ForbiddenException {
   constructor() {
     super({

@@ -6,7 +6,6 @@ import { UsersModule } from '../users/users.module';
 import { AuthController } from './auth.controller';
 import { AuthService } from './auth.service';
 import { DatabaseSessionStore } from './database-session.store';
-import { AdminGuard } from './guards/admin.guard';
 import { AuthenticationGuard } from './guards/authentication.guard';
 import { CsrfGuard } from './guards/csrf.guard';
 import { MeController } from './me.controller';
@@ -17,7 +16,7 @@ import { GoogleStrategy } from './strategies/google.strategy';
 @Module({
   imports: [TypeOrmModule.forFeature([SessionEntity]), PassportModule, UsersModule, TokensModule],
   controllers: [AuthController, MeController],
-  providers: [AuthService, GoogleStrategy, DatabaseSessionStore, RequestAuthenticator, AuthenticationGuard, CsrfGuard, AdminGuard],
-  exports: [DatabaseSessionStore, RequestAuthenticator, AuthenticationGuard, CsrfGuard, AdminGuard],
+  providers: [AuthService, GoogleStrategy, DatabaseSessionStore, RequestAuthenticator, AuthenticationGuard, CsrfGuard],
+  exports: [DatabaseSessionStore, RequestAuthenticator, AuthenticationGuard, CsrfGuard],
 })
 export class AuthModule {}

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Profile } from 'passport-google-oauth20';
 import { GATEWAY_CONFIG, GatewayConfig } from '../config/gateway-config';
+import { ROLE_DEFINITIONS } from '../rbac/roles';
 import type { UserEntity } from '../users/user.entity';
 import { UsersService } from '../users/users.service';
 import { SignInRefusedError } from './auth.errors';
@@ -24,6 +25,8 @@ export class AuthService {
     const user = await this.users.findByEmail(email);
     if (user) {
       if (user.disabled) throw new SignInRefusedError(`${email} is disabled`);
+      if (ROLE_DEFINITIONS[user.role].tokensOnly)
+        throw new SignInRefusedError(`${email} is a ${user.role} service account: it works through API tokens only`);
       return user;
     }
     if (this.config.adminEmails.includes(email)) return this.users.create(email, 'admin', profile.displayName ?? '');

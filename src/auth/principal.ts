@@ -1,12 +1,16 @@
+import type { RoleBinding } from '../rbac/principal-ability';
+import type { AllowedRackRequest } from '../rbac/rack-authorizer.service';
 import type { UserEntity } from '../users/user.entity';
 
 /** Who is making a request, and with what credential. Set by the authentication guard. */
 export type Principal =
   | { readonly kind: 'session'; readonly user: UserEntity; readonly sessionId: string }
-  | { readonly kind: 'token'; readonly user: UserEntity; readonly tokenId: string };
+  | { readonly kind: 'token'; readonly user: UserEntity; readonly tokenId: string; readonly scope: RoleBinding | null };
 
 declare module 'fastify' {
   interface FastifyRequest {
     principal?: Principal;
+    /** For proxied requests: the matched rack route and the caller's ability, from the policy guard. */
+    rackDecision?: AllowedRackRequest;
   }
 }

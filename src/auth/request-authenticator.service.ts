@@ -30,7 +30,7 @@ export class RequestAuthenticator {
     if (secret === undefined) return { outcome: header ? 'invalid' : 'missing' };
     const token = await this.tokens.authenticate(secret);
     if (!token) return { outcome: 'invalid' };
-    return { outcome: 'authenticated', principal: { kind: 'token', user: token.user, tokenId: token.tokenId } };
+    return { outcome: 'authenticated', principal: { kind: 'token', user: token.user, tokenId: token.tokenId, scope: token.scope } };
   }
 
   /** A browser session; its user is re-read on every request so disabling takes effect at once. */

@@ -26,7 +26,7 @@ async function main(): Promise<void> {
   try {
     const user = await app.get(UsersService).findByEmail(values.user);
     if (!user) throw new Error(`no user ${values.user}: create it first (ADMIN_USERS or the users API)`);
-    const { secret } = await app.get(TokensService).create(user, values.name, expiresAt);
+    const { secret } = await app.get(TokensService).create(user, { name: values.name, expiresAt });
     process.stdout.write(`${secret}\n`);
   } finally {
     await app.close();

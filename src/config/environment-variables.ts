@@ -5,6 +5,7 @@ import {
   IsFQDN,
   IsIn,
   IsInt,
+  IsJSON,
   IsNotEmpty,
   IsOptional,
   IsString,
@@ -124,6 +125,15 @@ export class EnvironmentVariables {
   @IsInt()
   @Min(1)
   SESSION_MAX_MINUTES = 1440;
+
+  @IsOptional()
+  @Transform(splitList)
+  @Matches(/^[A-Za-z0-9_]+$/, { each: true, message: 'SECRET_ENV_KEY_PATTERNS must be a comma-separated list of key-name fragments' })
+  SECRET_ENV_KEY_PATTERNS: string[] = [];
+
+  @IsOptional()
+  @IsJSON({ message: 'PROTECTED_ENV_KEYS must be JSON: {"<app or *>": ["KEY", ...]}' })
+  PROTECTED_ENV_KEYS?: string;
 
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   LOG_LEVEL = 'info';

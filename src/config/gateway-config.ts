@@ -38,6 +38,12 @@ export interface GatewayConfig {
   readonly adminEmails: readonly string[];
   readonly database: { readonly url?: string; readonly dataDir: string };
   readonly sessions: { readonly secret: string; readonly idleMs: number; readonly maxAgeMs: number };
+  readonly secrets: {
+    /** Key-name fragments treated as secret on top of the defaults. */
+    readonly extraKeyPatterns: readonly string[];
+    /** Env keys nobody may change through the gateway, per app; `*` applies to every app. */
+    readonly protectedEnvKeys: Readonly<Record<string, readonly string[]>>;
+  };
   readonly logLevel: string;
   /** Problems worth a warning at start (never secrets). */
   readonly warnings: readonly string[];
@@ -93,6 +99,18 @@ function buildConfig(env: EnvironmentVariables): GatewayConfig {
     warnings.push('APP_SECRET_KEY is not set: using a random key, so browser sessions end when the gateway restarts');
   }
 
+  let protectedEnvKeys: Record<string, string[]> = {};
+  if (env.PROTECTED_ENV_KEYS) {
+    const parsed = JSON.parse(env.PROTECTED_ENV_KEYS) as unknown;
+    const valid =
+      parsed !== null &&
+      typeof parsed === 'object' &&
+      !Array.isArray(parsed) &&
+      Object.values(parsed).every((keys) => Array.isArray(keys) && keys.every((key) => typeof key === 'string'));
+    if (valid) protectedEnvKeys = parsed as Record<string, string[]>;
+    else problems.push('PROTECTED_ENV_KEYS: must map app names (or *) to lists of keys, e.g. {"*": ["RAILS_MASTER_KEY"]}');
+  }
+
   if (env.SESSION_MAX_MINUTES < env.SESSION_IDLE_MINUTES) {
     problems.push('SESSION_MAX_MINUTES: must be at least SESSION_IDLE_MINUTES');
   }
@@ -126,6 +144,7 @@ function buildConfig(env: EnvironmentVariables): GatewayConfig {
     adminEmails: env.ADMIN_USERS.map((email) => email.toLowerCase()),
     database: { url: env.DATABASE_URL, dataDir: env.DATA_DIR },
     sessions: { secret, idleMs: env.SESSION_IDLE_MINUTES * 60_000, maxAgeMs: env.SESSION_MAX_MINUTES * 60_000 },
+    secrets: { extraKeyPatterns: env.SECRET_ENV_KEY_PATTERNS, protectedEnvKeys },
     logLevel: env.LOG_LEVEL,
     warnings,
   };

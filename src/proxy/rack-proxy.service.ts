@@ -1,12 +1,15 @@
 import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import { createProxyServer } from 'http-proxy';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Duplex } from 'node:stream';
+import { Readable, type Duplex } from 'node:stream';
+import type { Principal } from '../auth/principal';
 import { rackErrorBody } from '../common/errors/rack-error-body';
 import { GATEWAY_CONFIG, GatewayConfig } from '../config/gateway-config';
-import type { Principal } from '../auth/principal';
 import { RackConnection } from '../rack/rack-connection';
-import { carriesBuildRepository, redactBuildRepositories } from './build-repository-redactor';
+import type { AllowedRackRequest } from '../rbac/rack-authorizer.service';
+import { SecretMasker } from '../rbac/secret-masker.service';
+import { MASK } from '../rbac/secret-values';
+import { redactBuildRepositories } from './build-repository-redactor';
 import { prepareRackRequestHeaders } from './rack-request-headers';
 import { WebsocketRefusal } from './websocket-refusal';
 
@@ -19,18 +22,22 @@ const HOP_BY_HOP_RESPONSE = ['keep-alive', 'proxy-connection', 'proxy-authentica
 
 /**
  * Forwards requests to the rack with http-proxy: bodies stream both ways unbuffered, sockets to the
- * rack are pooled, and the client's credentials are swapped for the rack's. Only build answers, which
- * can carry the rack password, are read and rewritten on the way back.
+ * rack are pooled, and the client's credentials are swapped for the rack's. An answer is read and
+ * rewritten only when this caller may not see all of it (masked secrets, apps out of scope) or when
+ * it can carry the rack password (builds).
  */
 @Injectable()
 export class RackProxy implements OnModuleDestroy {
   private readonly logger = new Logger(RackProxy.name);
   private readonly proxy;
   private readonly publicUrl: URL;
+  /** Requests whose answers this gateway rewrites, with what it needs to do so. */
+  private readonly rewrites = new WeakMap<IncomingMessage, AllowedRackRequest>();
 
   constructor(
     private readonly rack: RackConnection,
     private readonly refusal: WebsocketRefusal,
+    private readonly masker: SecretMasker,
     @Inject(GATEWAY_CONFIG) config: GatewayConfig,
   ) {
     this.publicUrl = new URL(config.http.publicUrl);
@@ -48,14 +55,22 @@ export class RackProxy implements OnModuleDestroy {
       proxyRequest.setTimeout(idleTimeoutMs, () => proxyRequest.destroy(new UpstreamIdleTimeoutError('the rack stopped answering')));
     });
     this.proxy.on('proxyRes', (proxyResponse, request, response) => this.onRackResponse(proxyResponse, request, response));
-    this.proxy.on('error', (error, request, target) => this.onRackError(error, request, target));
+    this.proxy.on('error', (error, request, target) => this.onRackError(error as NodeJS.ErrnoException, request, target));
   }
 
-  forward(request: IncomingMessage, response: ServerResponse, principal: Principal): void {
+  /** Forwards an authorized request; `body`, when given, replaces the (already consumed) request body. */
+  forward(request: IncomingMessage, response: ServerResponse, principal: Principal, decision: AllowedRackRequest, body?: Buffer): void {
     prepareRackRequestHeaders(request.headers, { authorization: this.rack.authorization, actor: principal.user.email, upgrade: false });
-    const path = request.url ?? '/';
-    const selfHandleResponse = carriesBuildRepository(request.method ?? 'GET', path.split('?', 1)[0]);
-    this.proxy.web(request, response, { selfHandleResponse });
+    const filter = decision.route.responseFilter;
+    const selfHandleResponse = filter !== undefined && this.masker.needsRewrite(filter, decision);
+    if (selfHandleResponse) this.rewrites.set(request, decision);
+    if (body === undefined) {
+      this.proxy.web(request, response, { selfHandleResponse });
+      return;
+    }
+    request.headers['content-length'] = String(body.length);
+    delete request.headers['transfer-encoding'];
+    this.proxy.web(request, response, { selfHandleResponse, buffer: Readable.from([body]) });
   }
 
   forwardUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer, principal: Principal): void {
@@ -71,19 +86,39 @@ export class RackProxy implements OnModuleDestroy {
   private onRackResponse(proxyResponse: IncomingMessage, request: IncomingMessage, response: ServerResponse): void {
     for (const name of HOP_BY_HOP_RESPONSE) delete proxyResponse.headers[name];
     const location = proxyResponse.headers.location;
-    if (location?.includes(this.rack.token)) proxyResponse.headers.location = location.split(this.rack.token).join('********');
-    if (!carriesBuildRepository(request.method ?? 'GET', (request.url ?? '/').split('?', 1)[0])) return;
+    if (location?.includes(this.rack.token)) proxyResponse.headers.location = location.split(this.rack.token).join(MASK);
+    const decision = this.rewrites.get(request);
+    if (!decision) return;
 
     const chunks: Buffer[] = [];
     proxyResponse.on('data', (chunk: Buffer) => chunks.push(chunk));
     proxyResponse.on('error', () => response.destroy());
     proxyResponse.on('end', () => {
-      const body = redactBuildRepositories(Buffer.concat(chunks).toString('utf8'), this.rack.token, this.publicUrl);
+      const status = proxyResponse.statusCode ?? 502;
+      const body = this.rewriteBody(Buffer.concat(chunks).toString('utf8'), status, decision);
       const headers = { ...proxyResponse.headers, 'content-length': String(Buffer.byteLength(body)) };
       delete headers['transfer-encoding'];
-      response.writeHead(proxyResponse.statusCode ?? 502, headers);
+      response.writeHead(status, headers);
       response.end(body);
     });
+  }
+
+  private rewriteBody(text: string, status: number, decision: AllowedRackRequest): string {
+    let rewritten = text;
+    const filter = decision.route.responseFilter;
+    if (status >= 200 && status < 300 && filter) {
+      try {
+        const parsed = JSON.parse(text) as unknown;
+        const result =
+          filter === 'builds' ? redactBuildRepositories(parsed, this.publicUrl) : this.masker.rewrite(filter, parsed, decision);
+        // The rack's own format: two-space indentation and a trailing newline.
+        rewritten = `${JSON.stringify(result, null, 2)}\n`;
+      } catch {
+        // Not JSON: nothing to mask structurally; the token sweep below still applies.
+      }
+    }
+    // Last line of defence: no copy of the rack token leaves in an answer the gateway has read.
+    return rewritten.split(this.rack.token).join(MASK);
   }
 
   private onRackError(error: NodeJS.ErrnoException, request: IncomingMessage, target: unknown): void {

@@ -4,12 +4,13 @@ import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { RequestAuthenticator } from '../auth/request-authenticator.service';
 import { isGatewayPath } from '../common/gateway-paths';
+import { RackAuthorizer } from '../rbac/rack-authorizer.service';
 import { RackProxy } from './rack-proxy.service';
 import { WebsocketRefusal } from './websocket-refusal';
 
 /**
  * Websocket upgrades (exec, logs, proxy, console...) never reach Nest's router, so this handler gives
- * them the same rule as HTTP: authenticate with a gateway token before the rack is contacted.
+ * them the same rules as HTTP: a gateway token, then the route table, before the rack is contacted.
  */
 @Injectable()
 export class RackUpgradeHandler implements OnApplicationBootstrap {
@@ -20,6 +21,7 @@ export class RackUpgradeHandler implements OnApplicationBootstrap {
     private readonly authenticator: RequestAuthenticator,
     private readonly rackProxy: RackProxy,
     private readonly refusal: WebsocketRefusal,
+    private readonly rackAuthorizer: RackAuthorizer,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -41,6 +43,11 @@ export class RackUpgradeHandler implements OnApplicationBootstrap {
     const result = await this.authenticator.fromAuthorization(request.headers.authorization);
     if (result.outcome !== 'authenticated') {
       this.refusal.refuse(request, socket, result.outcome === 'missing' ? 'authentication required' : 'invalid authentication');
+      return;
+    }
+    const decision = this.rackAuthorizer.authorize(result.principal, 'SOCKET', request.url ?? '/');
+    if (!decision.allowed) {
+      this.refusal.refuse(request, socket, decision.reason);
       return;
     }
     this.rackProxy.forwardUpgrade(request, socket, head, result.principal);

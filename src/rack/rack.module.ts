@@ -1,8 +1,9 @@
 import { Module } from '@nestjs/common';
+import { RackClient } from './rack-client';
 import { RackConnection } from './rack-connection';
 
 @Module({
-  providers: [RackConnection],
-  exports: [RackConnection],
+  providers: [RackConnection, RackClient],
+  exports: [RackConnection, RackClient],
 })
 export class RackModule {}

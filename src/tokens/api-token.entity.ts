@@ -1,4 +1,5 @@
 import { Column, CreateDateColumn, Entity, JoinColumn, ManyToOne, PrimaryGeneratedColumn } from 'typeorm';
+import type { Role } from '../rbac/roles';
 import { UserEntity } from '../users/user.entity';
 
 @Entity('api_tokens')
@@ -23,6 +24,14 @@ export class ApiTokenEntity {
   /** The first characters of the token, so a person can tell their tokens apart. */
   @Column({ name: 'display_prefix', type: 'varchar', length: 16 })
   displayPrefix!: string;
+
+  /** The most this token may do, below its owner's role; null: whatever its owner may. */
+  @Column({ type: 'varchar', length: 20, nullable: true })
+  role!: Role | null;
+
+  /** Apps this token is limited to, within its owner's; null: its owner's apps. */
+  @Column({ name: 'app_scopes', type: 'jsonb', nullable: true })
+  appScopes!: string[] | null;
 
   @Column({ name: 'expires_at', type: 'timestamptz', nullable: true })
   expiresAt!: Date | null;

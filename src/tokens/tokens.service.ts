@@ -1,6 +1,8 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { IsNull, Repository } from 'typeorm';
+import type { RoleBinding } from '../rbac/principal-ability';
+import type { Role } from '../rbac/roles';
 import type { UserEntity } from '../users/user.entity';
 import { UsersService } from '../users/users.service';
 import { ApiTokenEntity } from './api-token.entity';
@@ -10,6 +12,15 @@ import { TokenNotFoundError } from './tokens.errors';
 export interface AuthenticatedToken {
   readonly tokenId: string;
   readonly user: UserEntity;
+  /** The token's own narrowing of its owner's access, if any. */
+  readonly scope: RoleBinding | null;
+}
+
+export interface NewToken {
+  readonly name: string;
+  readonly expiresAt: Date | null;
+  readonly role?: Role | null;
+  readonly appScopes?: string[] | null;
 }
 
 /** last_used_at is a hint for people, not an audit record: write it at most this often per token. */
@@ -25,7 +36,10 @@ export class TokensService {
     private readonly users: UsersService,
   ) {}
 
-  async create(user: UserEntity, name: string, expiresAt: Date | null): Promise<{ token: ApiTokenEntity; secret: string }> {
+  async create(
+    user: UserEntity,
+    { name, expiresAt, role = null, appScopes = null }: NewToken,
+  ): Promise<{ token: ApiTokenEntity; secret: string }> {
     const secret = generateTokenSecret();
     const token = await this.tokens.save(
       this.tokens.create({
@@ -34,6 +48,8 @@ export class TokensService {
         tokenHash: hashTokenSecret(secret),
         displayPrefix: secret.slice(0, 12),
         expiresAt,
+        role,
+        appScopes,
       }),
     );
     return { token, secret };
@@ -43,10 +59,13 @@ export class TokensService {
     return this.tokens.find({ where: { userId, revokedAt: IsNull() }, order: { createdAt: 'DESC' } });
   }
 
-  async revoke(userId: string, tokenId: string): Promise<void> {
-    const result = await this.tokens.update({ id: tokenId, userId, revokedAt: IsNull() }, { revokedAt: new Date() });
+  /** Revokes a token; with `ownerId`, only if that user owns it (otherwise it is not found). */
+  async revoke(tokenId: string, ownerId?: string): Promise<void> {
+    const result = await this.tokens.update(
+      { id: tokenId, revokedAt: IsNull(), ...(ownerId ? { userId: ownerId } : {}) },
+      { revokedAt: new Date() },
+    );
     if (!result.affected) throw new TokenNotFoundError(tokenId);
-    this.users.events.emit('changed', userId);
   }
 
   /**
@@ -66,7 +85,8 @@ export class TokensService {
     if (token.revokedAt || token.user.disabled) return null;
     if (token.expiresAt && token.expiresAt <= now) return null;
     this.recordUse(token.id, now);
-    return { tokenId: token.id, user: token.user };
+    const scope = token.role || token.appScopes ? { role: token.role ?? token.user.role, appScopes: token.appScopes } : null;
+    return { tokenId: token.id, user: token.user, scope };
   }
 
   private recordUse(tokenId: string, now: Date): void {

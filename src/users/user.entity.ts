@@ -1,7 +1,9 @@
 import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
 
-export const USER_ROLES = ['viewer', 'ops', 'deployer', 'admin'] as const;
-export type UserRole = (typeof USER_ROLES)[number];
+import { ROLES, type Role } from '../rbac/roles';
+
+export const USER_ROLES = ROLES;
+export type UserRole = Role;
 
 @Entity('users')
 export class UserEntity {
@@ -17,6 +19,10 @@ export class UserEntity {
 
   @Column({ type: 'varchar', length: 20 })
   role!: UserRole;
+
+  /** Apps the role applies to (names or `*` patterns); null means every app. */
+  @Column({ name: 'app_scopes', type: 'jsonb', nullable: true })
+  appScopes!: string[] | null;
 
   @Column({ type: 'boolean', default: false })
   disabled!: boolean;

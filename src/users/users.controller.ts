@@ -1,6 +1,10 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post } from '@nestjs/common';
-import { ApiBearerAuth, ApiBasicAuth, ApiCookieAuth, ApiTags } from '@nestjs/swagger';
-import { AdminOnly } from '../auth/decorators/admin-only.decorator';
+import { BadRequestException, Body, Controller, Delete, Get, HttpCode, Param, Patch, Post } from '@nestjs/common';
+import { ApiBasicAuth, ApiBearerAuth, ApiCookieAuth, ApiTags } from '@nestjs/swagger';
+import { CurrentPrincipal } from '../auth/decorators/current-principal.decorator';
+import type { Principal } from '../auth/principal';
+import { Authorize } from '../rbac/decorators/authorize.decorator';
+import { PermissionDeniedError } from '../rbac/rbac.errors';
+import { type Role, roleRank } from '../rbac/roles';
 import { CreateUserDto } from './dto/create-user.dto';
 import { UpdateUserDto } from './dto/update-user.dto';
 import { UserResponseDto } from './dto/user-response.dto';
@@ -15,27 +19,51 @@ export class UsersController {
   constructor(private readonly users: UsersService) {}
 
   @Get()
-  @AdminOnly()
+  @Authorize('read', 'users')
   async listUsers(): Promise<UserResponseDto[]> {
     return (await this.users.findAll()).map((user) => UserResponseDto.from(user));
   }
 
   @Post()
-  @AdminOnly()
+  @Authorize('create', 'users')
   async createUser(@Body() body: CreateUserDto): Promise<UserResponseDto> {
-    return UserResponseDto.from(await this.users.create(body.email, body.role, body.name));
+    assertScopable(body.role, body.appScopes);
+    return UserResponseDto.from(await this.users.create(body.email, body.role, body.name, body.appScopes ?? null));
   }
 
   @Patch(':email')
-  @AdminOnly()
-  async updateUser(@Param('email') email: string, @Body() body: UpdateUserDto): Promise<UserResponseDto> {
+  @Authorize('update', 'users')
+  async updateUser(
+    @CurrentPrincipal() principal: Principal,
+    @Param('email') email: string,
+    @Body() body: UpdateUserDto,
+  ): Promise<UserResponseDto> {
+    const target = await this.users.getByEmail(email);
+    if (target.id === principal.user.id) {
+      if (body.role && roleRank(body.role) > roleRank(target.role)) throw new PermissionDeniedError('you cannot raise your own role');
+      if (body.disabled) throw new PermissionDeniedError('you cannot disable yourself');
+      if (body.appScopes !== undefined && target.appScopes !== null)
+        throw new PermissionDeniedError('you cannot change your own app scopes');
+    }
+    assertScopable(body.role ?? target.role, body.appScopes === undefined ? target.appScopes : body.appScopes);
     return UserResponseDto.from(await this.users.update(email, body));
   }
 
   @Delete(':email')
   @HttpCode(204)
-  @AdminOnly()
-  async deleteUser(@Param('email') email: string): Promise<void> {
+  @Authorize('delete', 'users')
+  async deleteUser(@CurrentPrincipal() principal: Principal, @Param('email') email: string): Promise<void> {
+    if (email.toLowerCase() === principal.user.email) throw new PermissionDeniedError('you cannot delete yourself');
     await this.users.remove(email);
+  }
+}
+
+/** Admin means every app; an app-scoped admin would be a contradiction the abilities cannot express. */
+function assertScopable(role: Role, appScopes: readonly string[] | null | undefined): void {
+  if (role === 'admin' && appScopes) {
+    throw new BadRequestException({
+      code: 'admin_not_scopable',
+      message: 'the admin role applies to every app; use deployer or ops with app scopes',
+    });
   }
 }

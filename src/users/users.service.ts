@@ -1,6 +1,5 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { EventEmitter } from 'node:events';
 import { Repository } from 'typeorm';
 import { GATEWAY_CONFIG, GatewayConfig } from '../config/gateway-config';
 import { UserEntity, UserRole } from './user.entity';
@@ -9,14 +8,13 @@ import { UserExistsError, UserNotFoundError } from './users.errors';
 export interface UserChanges {
   name?: string;
   role?: UserRole;
+  appScopes?: string[] | null;
   disabled?: boolean;
 }
 
 @Injectable()
 export class UsersService implements OnApplicationBootstrap {
   private readonly logger = new Logger(UsersService.name);
-  /** Emits `changed` with a user id whenever a user's access may have changed, so caches can drop it. */
-  readonly events = new EventEmitter();
 
   constructor(
     @InjectRepository(UserEntity) private readonly users: Repository<UserEntity>,
@@ -52,12 +50,13 @@ export class UsersService implements OnApplicationBootstrap {
     return user;
   }
 
-  async create(email: string, role: UserRole, name = ''): Promise<UserEntity> {
+  async create(email: string, role: UserRole, name = '', appScopes: string[] | null = null): Promise<UserEntity> {
     const normalised = email.toLowerCase();
     const result = await this.users
       .createQueryBuilder()
       .insert()
-      .values({ email: normalised, role, name })
+      // TypeORM's insert typing cannot express a jsonb array column.
+      .values({ email: normalised, role, name, appScopes: appScopes as never })
       .orIgnore()
       .returning('*')
       .execute();
@@ -68,14 +67,11 @@ export class UsersService implements OnApplicationBootstrap {
   async update(email: string, changes: UserChanges): Promise<UserEntity> {
     const user = await this.getByEmail(email);
     Object.assign(user, changes);
-    const saved = await this.users.save(user);
-    this.events.emit('changed', user.id);
-    return saved;
+    return this.users.save(user);
   }
 
   async remove(email: string): Promise<void> {
     const user = await this.getByEmail(email);
     await this.users.delete({ id: user.id });
-    this.events.emit('changed', user.id);
   }
 }

@@ -47,7 +47,7 @@ describe('the admin API', () => {
     it('needs a credential (401) and the admin role (403)', async () => {
       await expectProblem(await call('GET', '/api/v1/users'), 401, 'authentication_required');
       await expectProblem(await call('GET', '/api/v1/users', `rgw_${'C'.repeat(43)}`), 401, 'invalid_authentication');
-      await expectProblem(await call('GET', '/api/v1/users', viewer), 403, 'admin_required');
+      await expectProblem(await call('GET', '/api/v1/users', viewer), 403, 'permission_denied');
       await expectProblem(await call('POST', '/api/v1/users', viewer, { email: 'x@example.com', role: 'admin' }), 403);
       const users = (await (await call('GET', '/api/v1/users', admin)).json()) as Array<{ email: string }>;
       expect(users.map((user) => user.email)).not.toContain('x@example.com');
@@ -96,7 +96,7 @@ describe('the admin API', () => {
   });
 
   describe('tokens', () => {
-    it('lists, creates (shown once) and revokes only the caller’s own tokens', async () => {
+    it('lists, creates (shown once) and revokes the caller’s own tokens, and no one else’s', async () => {
       const created = await call('POST', '/api/v1/tokens', viewer, { name: 'laptop', expiresAt: '2099-01-01T00:00:00Z' });
       expect(created.status).toBe(201);
       const { id, token } = (await created.json()) as { id: string; token: string };
@@ -107,7 +107,8 @@ describe('the admin API', () => {
       expect(entry).toMatchObject({ name: 'laptop', expiresAt: '2099-01-01T00:00:00.000Z', displayPrefix: token.slice(0, 12) });
       expect(JSON.stringify(listed)).not.toContain(token);
 
-      await expectProblem(await call('DELETE', `/api/v1/tokens/${id}`, admin), 404, 'token_not_found');
+      const adminsToken = (await (await call('POST', '/api/v1/tokens', admin, { name: 'admin-laptop' })).json()) as { id: string };
+      await expectProblem(await call('DELETE', `/api/v1/tokens/${adminsToken.id}`, viewer), 404, 'token_not_found');
       expect((await call('DELETE', `/api/v1/tokens/${id}`, viewer)).status).toBe(204);
       await expectProblem(await call('GET', '/api/v1/me', token), 401);
     });
@@ -157,6 +158,8 @@ describe('the admin API', () => {
         '/api/v1/health/live',
         '/api/v1/health/ready',
         '/api/v1/me',
+        '/api/v1/me/abilities',
+        '/api/v1/roles',
         '/api/v1/tokens',
         '/api/v1/tokens/{id}',
         '/api/v1/users',

@@ -1,3 +1,4 @@
+import { UsersService } from '../../src/users/users.service';
 import { MockOAuthProvider, startMockOAuthProvider } from '../support/mock-oauth';
 import { MockRack, startMockRack } from '../support/mock-rack';
 import { Browser } from '../support/browser';
@@ -123,7 +124,7 @@ describe('Google sign-in, sessions and CSRF', () => {
     await gateway.createUser(email, 'viewer');
     const browser = new Browser();
     expect((await signIn(browser, email)).response.status).toBe(200);
-    await gateway.app.get((await import('../../src/users/users.service')).UsersService).update(email, { disabled: true });
+    await gateway.app.get(UsersService).update(email, { disabled: true });
     expect((await browser.get(`${gateway.url}/api/v1/me`)).status).toBe(401);
     expect((await signIn(new Browser(), email)).response.status).toBe(403);
   });

@@ -74,7 +74,7 @@ export async function startTestGateway(options: TestGatewayOptions): Promise<Tes
     createUser,
     async createUserWithToken(email, role) {
       const user = await createUser(email, role);
-      const { secret } = await tokens.create(user, 'test', null);
+      const { secret } = await tokens.create(user, { name: 'test', expiresAt: null });
       return { user, token: secret };
     },
     async close() {

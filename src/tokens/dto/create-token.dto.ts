@@ -1,5 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsDateString, IsNotEmpty, IsOptional, IsString, MaxLength } from 'class-validator';
+import { ArrayMaxSize, IsArray, IsDateString, IsIn, IsNotEmpty, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
+import { APP_SCOPE_PATTERN } from '../../rbac/app-scope';
+import { ROLES, type Role } from '../../rbac/roles';
 
 export class CreateTokenDto {
   @ApiProperty({ example: 'github-actions' })
@@ -12,4 +14,16 @@ export class CreateTokenDto {
   @IsOptional()
   @IsDateString({ strict: true })
   expiresAt?: string;
+
+  @ApiPropertyOptional({ enum: ROLES, description: 'Narrow the token to this role (never above your own)' })
+  @IsOptional()
+  @IsIn(ROLES)
+  role?: Role;
+
+  @ApiPropertyOptional({ type: [String], example: ['api', 'staging-*'], description: 'Narrow the token to these apps (within your own)' })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(100)
+  @Matches(APP_SCOPE_PATTERN, { each: true, message: 'appScopes must be app names or patterns with *' })
+  appScopes?: string[];
 }

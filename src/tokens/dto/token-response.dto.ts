@@ -6,6 +6,8 @@ export class TokenResponseDto {
   @ApiProperty() name!: string;
   @ApiProperty({ description: 'The first characters of the token, to tell tokens apart', example: 'rgw_Xk3f9aQ2' })
   displayPrefix!: string;
+  @ApiPropertyOptional({ nullable: true, type: String }) role!: string | null;
+  @ApiPropertyOptional({ nullable: true, type: [String] }) appScopes!: string[] | null;
   @ApiPropertyOptional({ nullable: true, type: String }) expiresAt!: string | null;
   @ApiPropertyOptional({ nullable: true, type: String }) lastUsedAt!: string | null;
   @ApiProperty() createdAt!: string;
@@ -15,6 +17,8 @@ export class TokenResponseDto {
       id: token.id,
       name: token.name,
       displayPrefix: token.displayPrefix,
+      role: token.role,
+      appScopes: token.appScopes,
       expiresAt: token.expiresAt?.toISOString() ?? null,
       lastUsedAt: token.lastUsedAt?.toISOString() ?? null,
       createdAt: token.createdAt.toISOString(),

@@ -1,5 +1,6 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { IsBoolean, IsIn, IsOptional, IsString, MaxLength } from 'class-validator';
+import { ArrayMaxSize, IsArray, IsBoolean, IsIn, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
+import { APP_SCOPE_PATTERN } from '../../rbac/app-scope';
 import { USER_ROLES, UserRole } from '../user.entity';
 
 export class UpdateUserDto {
@@ -18,4 +19,16 @@ export class UpdateUserDto {
   @IsOptional()
   @IsBoolean()
   disabled?: boolean;
+
+  @ApiPropertyOptional({
+    type: [String],
+    nullable: true,
+    example: ['api', 'staging-*'],
+    description: 'Apps the role applies to (names or * patterns); null or absent for every app. Not for admins.',
+  })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(100)
+  @Matches(APP_SCOPE_PATTERN, { each: true, message: 'appScopes must be app names or patterns with *' })
+  appScopes?: string[] | null;
 }

@@ -6,6 +6,7 @@ export class UserResponseDto {
   @ApiProperty() email!: string;
   @ApiProperty() name!: string;
   @ApiProperty({ enum: USER_ROLES }) role!: UserRole;
+  @ApiProperty({ type: [String], nullable: true, description: 'Apps the role applies to; null for every app' }) appScopes!: string[] | null;
   @ApiProperty() disabled!: boolean;
   @ApiProperty() createdAt!: string;
   @ApiProperty() updatedAt!: string;
@@ -16,6 +17,7 @@ export class UserResponseDto {
       email: user.email,
       name: user.name,
       role: user.role,
+      appScopes: user.appScopes,
       disabled: user.disabled,
       createdAt: user.createdAt.toISOString(),
       updatedAt: user.updatedAt.toISOString(),

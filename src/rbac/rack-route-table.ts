@@ -1,0 +1,212 @@
+import type { Action, RackSubject } from './permissions';
+
+/** How the gateway must rewrite a rack answer for callers who may not see all of it. */
+export type ResponseFilter = 'app-list' | 'apps' | 'releases' | 'builds' | 'registries' | 'resources' | 'configs' | 'secret-fields';
+
+export type RackMethod = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'OPTIONS' | 'SOCKET' | 'ANY';
+
+export interface RackRoute {
+  readonly method: RackMethod;
+  /** The rack's own route pattern: `{var}` is one path segment, `{var:.*}` the rest of the path. */
+  readonly path: string;
+  readonly action: Action;
+  readonly subject: RackSubject;
+  /** Checked against the caller's ability for any instance, then filtered item by item (GET /apps). */
+  readonly lists?: boolean;
+  readonly responseFilter?: ResponseFilter;
+  /** `POST /apps/{app}/releases` carries the whole environment: masked values are restored, protected keys kept. */
+  readonly carriesEnv?: boolean;
+}
+
+type Row = [RackMethod, string, Action, RackSubject, Pick<RackRoute, 'lists' | 'responseFilter' | 'carriesEnv'>?];
+
+/**
+ * Every route of the Convox rack API (convox-api.md §1, the legacy v2 routes the CLI still calls, and
+ * its probes) and what it takes. A request matching no row is refused: the table fails closed. The
+ * proxy, `GET /api/v1/roles` and the OpenAPI description all read this one table.
+ */
+const ROWS: Row[] = [
+  // Probes and the rack itself.
+  ['ANY', '/check', 'read', 'rack'],
+  ['GET', '/auth', 'read', 'rack'],
+  ['GET', '/racks', 'read', 'rack'],
+  ['GET', '/machines', 'read', 'rack'],
+  ['GET', '/system', 'read', 'rack'],
+  ['PUT', '/system', 'update', 'rack'],
+  ['GET', '/system/capacity', 'read', 'rack'],
+  ['GET', '/system/metrics', 'read', 'rack'],
+  ['GET', '/system/processes', 'read', 'rack'],
+  ['GET', '/system/releases', 'read', 'rack', { responseFilter: 'releases' }],
+  ['SOCKET', '/system/logs', 'read', 'logs'],
+  // Minting a rack JWT hands out rack access outside the gateway: admins only, like rotating its key.
+  ['POST', '/system/jwt/token', 'manage', 'rack', { responseFilter: 'secret-fields' }],
+  ['PUT', '/system/jwt/rotate', 'manage', 'rack'],
+  ['POST', '/system/karpenter/cleanup', 'update', 'rack'],
+  ['POST', '/events', 'update', 'rack'],
+  ['SOCKET', '/proxy/{host}/{port}', 'proxy', 'rack'],
+  ['ANY', '/custom/http/proxy/{path:.*}', 'proxy', 'rack'],
+
+  // Apps.
+  ['GET', '/apps', 'read', 'apps', { lists: true, responseFilter: 'app-list' }],
+  ['POST', '/apps', 'create', 'apps', { responseFilter: 'apps' }],
+  ['GET', '/apps/{name}', 'read', 'apps', { responseFilter: 'apps' }],
+  ['PUT', '/apps/{name}', 'update', 'apps'],
+  ['DELETE', '/apps/{name}', 'delete', 'apps'],
+  ['POST', '/apps/{name}/cancel', 'update', 'apps'],
+  ['GET', '/apps/{app}/diagnose', 'read', 'apps'],
+  ['GET', '/apps/{app}/manifest/services/{service}', 'read', 'apps'],
+  ['GET', '/apps/{name}/metrics', 'read', 'apps'],
+  ['GET', '/apps/{app}/metrics-by-service', 'read', 'apps'],
+  ['GET', '/apps/{app}/configs', 'read', 'apps', { responseFilter: 'configs' }],
+  ['GET', '/apps/{app}/configs/{name}', 'read', 'apps', { responseFilter: 'configs' }],
+  ['PUT', '/apps/{app}/configs/{name}', 'update', 'apps'],
+  ['GET', '/apps/{app}/balancers', 'read', 'apps'],
+  ['GET', '/apps/{app}/budget', 'read', 'apps'],
+  ['POST', '/apps/{app}/budget', 'update', 'apps'],
+  ['DELETE', '/apps/{app}/budget', 'update', 'apps'],
+  ['POST', '/apps/{app}/budget/reset', 'update', 'apps'],
+  ['GET', '/apps/{app}/budget/shutdown-state', 'read', 'apps'],
+  ['POST', '/apps/{app}/budget/simulate-shutdown', 'update', 'apps'],
+  ['POST', '/apps/{app}/budget/dismiss-recovery', 'update', 'apps'],
+  ['GET', '/apps/{app}/cost', 'read', 'apps'],
+  ['SOCKET', '/apps/{name}/logs', 'read', 'logs'],
+  ['PUT', '/apps/{app}/ssl/{service}/{port}', 'update', 'apps'],
+
+  // Builds and the objects they are built from.
+  ['GET', '/apps/{app}/builds', 'read', 'builds', { responseFilter: 'builds' }],
+  ['POST', '/apps/{app}/builds', 'create', 'builds', { responseFilter: 'builds' }],
+  ['GET', '/apps/{app}/builds/{id}.tgz', 'read', 'builds'],
+  ['GET', '/apps/{app}/builds/{id}', 'read', 'builds', { responseFilter: 'builds' }],
+  ['POST', '/apps/{app}/builds/import', 'create', 'builds'],
+  ['POST', '/apps/{app}/builds/{id}/image', 'create', 'builds'],
+  ['PUT', '/apps/{app}/builds/{id}', 'update', 'builds', { responseFilter: 'builds' }],
+  ['SOCKET', '/apps/{app}/builds/{id}/logs', 'read', 'logs'],
+  ['GET', '/apps/{app}/objects', 'read', 'objects'],
+  ['GET', '/apps/{app}/objects/{key:.*}', 'read', 'objects'],
+  ['HEAD', '/apps/{app}/objects/{key:.*}', 'read', 'objects'],
+  ['POST', '/apps/{app}/objects/{key:.*}', 'create', 'objects'],
+  ['DELETE', '/apps/{app}/objects/{key:.*}', 'delete', 'objects'],
+  // Docker pushes of --external builds go through the rack's registry proxy.
+  ['GET', '/v2/{path:.*}', 'read', 'builds'],
+  ['HEAD', '/v2/{path:.*}', 'read', 'builds'],
+  ['ANY', '/v2/{path:.*}', 'create', 'builds'],
+
+  // Releases: the environment lives in them.
+  ['GET', '/apps/{app}/releases', 'read', 'releases', { responseFilter: 'releases' }],
+  ['POST', '/apps/{app}/releases', 'create', 'releases', { responseFilter: 'releases', carriesEnv: true }],
+  ['GET', '/apps/{app}/releases/{id}', 'read', 'releases', { responseFilter: 'releases' }],
+  ['POST', '/apps/{app}/releases/{id}/promote', 'promote', 'releases'],
+
+  // Processes, exec, files, services.
+  ['GET', '/apps/{app}/processes', 'read', 'processes'],
+  ['GET', '/apps/{app}/processes/{pid}', 'read', 'processes'],
+  ['DELETE', '/apps/{app}/processes/{pid}', 'stop', 'processes'],
+  ['SOCKET', '/apps/{app}/processes/{pid}/exec', 'create', 'exec'],
+  ['SOCKET', '/apps/{app}/processes/{pid}/logs', 'read', 'logs'],
+  // convox cp reads and writes any file in a process: as powerful as exec.
+  ['GET', '/apps/{app}/processes/{pid}/files', 'create', 'exec'],
+  ['POST', '/apps/{app}/processes/{pid}/files', 'create', 'exec'],
+  ['DELETE', '/apps/{app}/processes/{pid}/files', 'create', 'exec'],
+  ['POST', '/apps/{app}/services/{service}/processes', 'run', 'processes'],
+  ['GET', '/apps/{app}/services', 'read', 'apps'],
+  ['PUT', '/apps/{app}/services/{name}', 'scale', 'apps'],
+  ['POST', '/apps/{app}/services/{name}/restart', 'restart', 'apps'],
+  ['SOCKET', '/apps/{app}/services/{service}/logs', 'read', 'logs'],
+  ['GET', '/apps/{app}/services/{service}/metrics', 'read', 'apps'],
+  ['POST', '/apps/{app}/services/{service}/scale-override', 'scale', 'apps'],
+  ['POST', '/apps/{app}/services/{service}/triggers/enable', 'scale', 'apps'],
+  ['POST', '/apps/{app}/services/{service}/triggers/disable', 'scale', 'apps'],
+  ['POST', '/apps/{app}/services/{service}/triggers/threshold', 'scale', 'apps'],
+
+  // Resources: their URLs and data hold credentials.
+  ['GET', '/apps/{app}/resources', 'read', 'resources', { responseFilter: 'resources' }],
+  ['GET', '/apps/{app}/resources/{name}', 'read', 'resources', { responseFilter: 'resources' }],
+  ['SOCKET', '/apps/{app}/resources/{name}/console', 'access', 'resources'],
+  ['GET', '/apps/{app}/resources/{name}/data', 'access', 'resources'],
+  ['PUT', '/apps/{app}/resources/{name}/data', 'access', 'resources'],
+  ['GET', '/resources', 'read', 'resources', { responseFilter: 'resources' }],
+  ['OPTIONS', '/resources', 'read', 'resources'],
+  ['POST', '/resources', 'create', 'resources', { responseFilter: 'resources' }],
+  ['GET', '/resources/{name}', 'read', 'resources', { responseFilter: 'resources' }],
+  ['PUT', '/resources/{name}', 'update', 'resources', { responseFilter: 'resources' }],
+  ['DELETE', '/resources/{name}', 'delete', 'resources'],
+  ['POST', '/resources/{name}/links', 'update', 'resources', { responseFilter: 'resources' }],
+  ['DELETE', '/resources/{name}/links/{app}', 'update', 'resources', { responseFilter: 'resources' }],
+
+  // Certificates, registries, instances.
+  ['GET', '/certificates', 'read', 'certificates'],
+  ['POST', '/certificates', 'create', 'certificates'],
+  ['POST', '/certificates/generate', 'create', 'certificates'],
+  ['POST', '/certificates/{id}/renew', 'update', 'certificates'],
+  ['DELETE', '/certificates/{id}', 'delete', 'certificates'],
+  ['GET', '/letsencrypt/config', 'read', 'certificates'],
+  ['PUT', '/letsencrypt/config', 'update', 'certificates'],
+  ['GET', '/registries', 'read', 'registries', { responseFilter: 'registries' }],
+  ['POST', '/registries', 'create', 'registries', { responseFilter: 'registries' }],
+  ['DELETE', '/registries/{server:.*}', 'delete', 'registries'],
+  ['DELETE', '/registries', 'delete', 'registries'],
+  ['GET', '/instances', 'read', 'instances'],
+  ['POST', '/instances/keyroll', 'update', 'instances', { responseFilter: 'secret-fields' }],
+  ['DELETE', '/instances/{id}', 'delete', 'instances'],
+  ['SOCKET', '/instances/{id}/shell', 'shell', 'instances'],
+
+  // Legacy v2 routes the same CLI calls against old racks (sdk/compat.go).
+  ['POST', '/apps/{app}/environment', 'update', 'env'],
+  ['DELETE', '/apps/{app}/environment/{key}', 'update', 'env'],
+  ['GET', '/apps/{app}/parameters', 'read', 'apps'],
+  ['POST', '/apps/{app}/parameters', 'update', 'apps'],
+  ['GET', '/apps/{app}/formation', 'read', 'apps'],
+  ['POST', '/apps/{app}/formation/{service}', 'scale', 'apps'],
+  ['GET', '/apps/{app}/ssl', 'read', 'apps'],
+  ['SOCKET', '/instances/{id}/ssh', 'shell', 'instances'],
+  ['SOCKET', '/apps/{app}/processes/{service}/run', 'run', 'processes'],
+  ['POST', '/apps/{app}/processes/{service}/run', 'run', 'processes'],
+];
+
+export const RACK_ROUTES: readonly RackRoute[] = ROWS.map(([method, path, action, subject, options]) => ({
+  method,
+  path,
+  action,
+  subject,
+  ...options,
+}));
+
+interface CompiledRoute {
+  readonly route: RackRoute;
+  readonly pattern: RegExp;
+  /** Index of the capture group holding the app name, if the route names one. */
+  readonly appGroup: number | undefined;
+}
+
+function compile(route: RackRoute): CompiledRoute {
+  let appGroup: number | undefined;
+  let group = 0;
+  const source = route.path.replace(/\{(\w+)(:\.\*)?\}|[.+?^$()|[\]\\]/g, (token, name: string | undefined, rest: string | undefined) => {
+    if (!name) return `\\${token}`;
+    group += 1;
+    if (name === 'app' || (name === 'name' && route.path.startsWith('/apps/{name}'))) appGroup = group;
+    return rest ? '(.*)' : '([^/]+)';
+  });
+  return { route, pattern: new RegExp(`^${source}$`), appGroup };
+}
+
+const COMPILED = RACK_ROUTES.map(compile);
+
+export interface MatchedRackRoute {
+  readonly route: RackRoute;
+  /** The app the request touches, as sent (undecoded); undefined for rack-level routes. */
+  readonly app: string | undefined;
+}
+
+/**
+ * Finds the route a request is for. `SOCKET` is a GET carrying `Upgrade: websocket`; `ANY` rows match
+ * every method. The first matching row wins, so specific rows precede general ones.
+ */
+export function matchRackRoute(method: string, path: string): MatchedRackRoute | undefined {
+  for (const { route, pattern, appGroup } of COMPILED) {
+    if (route.method !== method && route.method !== 'ANY') continue;
+    const match = pattern.exec(path);
+    if (match) return { route, app: appGroup === undefined ? undefined : match[appGroup] };
+  }
+  return undefined;
+}
