@@ -6,7 +6,9 @@ export class AddRolesAndAppScopes1764390000000 implements MigrationInterface {
 
   async up(queryRunner: QueryRunner): Promise<void> {
     await queryRunner.query(`ALTER TABLE users DROP CONSTRAINT users_role_known`);
-    await queryRunner.query(`ALTER TABLE users ADD CONSTRAINT users_role_known CHECK (role IN ('viewer', 'ops', 'deployer', 'cicd', 'admin'))`);
+    await queryRunner.query(
+      `ALTER TABLE users ADD CONSTRAINT users_role_known CHECK (role IN ('viewer', 'ops', 'deployer', 'cicd', 'admin'))`,
+    );
     await queryRunner.query(`ALTER TABLE users ADD COLUMN app_scopes jsonb`);
     await queryRunner.query(`ALTER TABLE api_tokens ADD COLUMN role varchar(20)`);
     await queryRunner.query(`ALTER TABLE api_tokens ADD COLUMN app_scopes jsonb`);

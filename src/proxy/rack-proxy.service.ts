@@ -55,7 +55,7 @@ export class RackProxy implements OnModuleDestroy {
       proxyRequest.setTimeout(idleTimeoutMs, () => proxyRequest.destroy(new UpstreamIdleTimeoutError('the rack stopped answering')));
     });
     this.proxy.on('proxyRes', (proxyResponse, request, response) => this.onRackResponse(proxyResponse, request, response));
-    this.proxy.on('error', (error, request, target) => this.onRackError(error as NodeJS.ErrnoException, request, target));
+    this.proxy.on('error', (error, request, target) => this.onRackError(error, request, target));
   }
 
   /** Forwards an authorized request; `body`, when given, replaces the (already consumed) request body. */

@@ -19,6 +19,7 @@ export interface RoleDescription {
 
 /** Every `subject:action` an ability grants on some instance (app conditions aside). */
 export function permissionsOf(can: (action: Action, subject: Subject) => boolean): string[] {
+  if (can('manage', 'all')) return [permissionName('manage', 'all')];
   return SUBJECTS.flatMap((subject) =>
     ACTIONS.filter((action) => action !== 'manage' && can(action, subject)).map((action) => permissionName(action, subject)),
   );
