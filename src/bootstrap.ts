@@ -13,6 +13,7 @@ import { DatabaseSessionStore } from './auth/database-session.store';
 import './auth/session.types';
 import { registerGatewayBodyParser } from './common/gateway-body-parser';
 import { isGatewayPath } from './common/gateway-paths';
+import { rackRouteTableMarkdown } from './rbac/role-catalogue';
 import type { GatewayConfig } from './config/gateway-config';
 
 export const SESSION_COOKIE = 'rgw_session';
@@ -99,7 +100,14 @@ function setUpOpenApi(app: NestFastifyApplication): void {
     app,
     new DocumentBuilder()
       .setTitle('Rack Gateway')
-      .setDescription('Admin API of the Rack Gateway. Every other path is the Convox rack API, proxied with authorization.')
+      .setDescription(
+        [
+          'Admin API of the Rack Gateway. Every other path is the Convox rack API, proxied with authorization:',
+          'each rack route needs the permission below, and a route not listed is refused.',
+          '',
+          rackRouteTableMarkdown(),
+        ].join('\n'),
+      )
       .setVersion('1')
       .addCookieAuth(SESSION_COOKIE, { type: 'apiKey', in: 'cookie', description: 'Browser session from Google sign-in' }, 'session')
       .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'Gateway API token (rgw_...)' }, 'token')

@@ -148,6 +148,17 @@ describe('authorization', () => {
       expect(stored).not.toContain(MASK);
     });
 
+    it('are masked in app parameters and app configs too, except the CLI’s own env-mask list', async () => {
+      const app = (await (await get('/apps/myapp', viewer)).json()) as { parameters: Record<string, string> };
+      const raw = (await (await get('/apps/myapp', admin)).json()) as { parameters: Record<string, string> };
+      const secretKeys = Object.keys(raw.parameters).filter((key) => /SECRET|TOKEN|PASSWORD|KEY/i.test(key));
+      expect(secretKeys.length).toBeGreaterThan(0);
+      for (const key of secretKeys) expect(app.parameters[key]).toBe(MASK);
+
+      const configs = (await (await get('/apps/myapp/configs', viewer)).json()) as Array<{ name: string; value: string }>;
+      for (const config of configs) expect(config.value === MASK || config.name === 'cli-env-mask').toBe(true);
+    });
+
     it('refuses the placeholder for a key that has no value to keep', async () => {
       const response = await postRelease(deployer, `${(await latestRelease(deployer)).env}\nNEW_TOKEN=${MASK}`);
       expect(response.status).toBe(400);
