@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/comm
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
 import { GATEWAY_CONFIG, GatewayConfig } from '../config/gateway-config';
+import { AccessChanges } from './access-changes.service';
 import { UserEntity, UserRole } from './user.entity';
 import { UserExistsError, UserNotFoundError } from './users.errors';
 
@@ -19,6 +20,7 @@ export class UsersService implements OnApplicationBootstrap {
   constructor(
     @InjectRepository(UserEntity) private readonly users: Repository<UserEntity>,
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
+    private readonly accessChanges: AccessChanges,
   ) {}
 
   /**
@@ -67,11 +69,14 @@ export class UsersService implements OnApplicationBootstrap {
   async update(email: string, changes: UserChanges): Promise<UserEntity> {
     const user = await this.getByEmail(email);
     Object.assign(user, changes);
-    return this.users.save(user);
+    const saved = await this.users.save(user);
+    await this.accessChanges.announce({ userId: user.id });
+    return saved;
   }
 
   async remove(email: string): Promise<void> {
     const user = await this.getByEmail(email);
     await this.users.delete({ id: user.id });
+    await this.accessChanges.announce({ userId: user.id });
   }
 }

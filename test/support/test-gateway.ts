@@ -59,7 +59,9 @@ export async function startTestGateway(options: TestGatewayOptions): Promise<Tes
     ...options.env,
   });
   const logs = new LogCapture();
-  resetProcessWideLogger();
+  // Gateways alive together share the process-wide logger (and the first one's capture).
+  if (liveGateways === 0) resetProcessWideLogger();
+  liveGateways += 1;
   const app = await createGateway({ config, logDestination: logs });
   await app.listen(port, '127.0.0.1');
   const users = app.get(UsersService);
@@ -78,11 +80,14 @@ export async function startTestGateway(options: TestGatewayOptions): Promise<Tes
       return { user, token: secret };
     },
     async close() {
+      liveGateways -= 1;
       await app.close();
       await database.drop();
     },
   };
 }
+
+let liveGateways = 0;
 
 /**
  * nestjs-pino keeps one pino instance per process, built by the first app; a second gateway in the same
