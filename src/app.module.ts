@@ -1,4 +1,4 @@
-import { DynamicModule, Module, ValidationPipe } from '@nestjs/common';
+import { DynamicModule, Module, RequestMethod, ValidationPipe } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
 import { LoggerModule } from 'nestjs-pino';
 import type { DestinationStream } from 'pino';
@@ -37,6 +37,8 @@ export class AppModule {
             },
             logDestination,
           ].filter(Boolean) as never,
+          // Request-scoped loggers for the gateway's API only: rack paths are the hot path.
+          forRoutes: [{ path: 'api/{*path}', method: RequestMethod.ALL }],
         }),
         DatabaseModule.forRoot(),
         UsersModule,

@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { IncomingMessage } from 'node:http';
+import { readBoundedBody } from './bounded-body';
 import { isGatewayPath } from './gateway-paths';
 
 /** The gateway's own API takes small JSON documents; anything bigger is a mistake or an attack. */
@@ -39,34 +40,16 @@ export function registerGatewayBodyParser(fastify: FastifyInstance): void {
         done(new BodyError(415, 'the gateway API accepts application/json bodies only'));
         return;
       }
-      const declared = Number(request.headers['content-length'] ?? 0);
-      if (declared > GATEWAY_BODY_LIMIT_BYTES) {
-        payload.resume();
-        done(new BodyError(413, `request body exceeds ${GATEWAY_BODY_LIMIT_BYTES} bytes`));
-        return;
-      }
-      const chunks: Buffer[] = [];
-      let received = 0;
-      payload.on('data', (chunk: Buffer) => {
-        received += chunk.length;
-        if (received > GATEWAY_BODY_LIMIT_BYTES) {
-          payload.destroy();
-          done(new BodyError(413, `request body exceeds ${GATEWAY_BODY_LIMIT_BYTES} bytes`));
-          return;
-        }
-        chunks.push(chunk);
-      });
-      payload.on('error', (error) => done(error));
-      payload.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
+      readBoundedBody(payload, GATEWAY_BODY_LIMIT_BYTES).then((body) => {
+        const text = body.toString('utf8');
         if (text.length === 0) {
           done(null, undefined);
           return;
         }
-        void parseJson(request, text, (error, body) =>
-          done(error ? new BodyError(400, `malformed JSON body: ${error.message}`) : null, body),
+        void parseJson(request, text, (error, parsed) =>
+          done(error ? new BodyError(400, `malformed JSON body: ${error.message}`) : null, parsed),
         );
-      });
+      }, done);
     },
   );
 }

@@ -1,6 +1,7 @@
-import { BadRequestException, BadGatewayException, HttpException, Inject, Injectable, PayloadTooLargeException } from '@nestjs/common';
+import { BadGatewayException, BadRequestException, Inject, Injectable, PayloadTooLargeException } from '@nestjs/common';
 import type { IncomingMessage } from 'node:http';
 import type { Principal } from '../auth/principal';
+import { BodyTooLargeError, readBoundedBody } from '../common/bounded-body';
 import { GATEWAY_CONFIG, GatewayConfig } from '../config/gateway-config';
 import { RackClient } from '../rack/rack-client';
 import { reconcileEnv } from '../rbac/env-reconciliation';
@@ -23,7 +24,14 @@ export class ReleaseEnvPolicy {
   ) {}
 
   async rewrite(request: IncomingMessage, decision: AllowedRackRequest, principal: Principal): Promise<Buffer> {
-    const body = await readBody(request);
+    const body = await readBoundedBody(request, MAX_RELEASE_FORM_BYTES).catch((error: Error) => {
+      throw error instanceof BodyTooLargeError
+        ? new PayloadTooLargeException({
+            code: 'release_form_too_large',
+            message: `a release form may not exceed ${MAX_RELEASE_FORM_BYTES} bytes`,
+          })
+        : error;
+    });
     const form = new URLSearchParams(body.toString('utf8'));
     const posted = form.get('env');
     const app = decision.app;
@@ -61,32 +69,4 @@ export class ReleaseEnvPolicy {
     const release = Array.isArray(parsed) ? parsed[0] : parsed;
     return typeof release?.env === 'string' ? release.env : '';
   }
-}
-
-function readBody(request: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const declared = Number(request.headers['content-length'] ?? 0);
-    if (declared > MAX_RELEASE_FORM_BYTES) {
-      reject(tooLarge());
-      return;
-    }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    request.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_RELEASE_FORM_BYTES) {
-        request.destroy();
-        reject(tooLarge());
-      } else chunks.push(chunk);
-    });
-    request.on('error', reject);
-    request.on('end', () => resolve(Buffer.concat(chunks)));
-  });
-}
-
-function tooLarge(): HttpException {
-  return new PayloadTooLargeException({
-    code: 'release_form_too_large',
-    message: `a release form may not exceed ${MAX_RELEASE_FORM_BYTES} bytes`,
-  });
 }

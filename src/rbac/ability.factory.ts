@@ -4,21 +4,30 @@ import type { AppAbility } from './permissions';
 import { PrincipalAbility, type RoleBinding, abilityOf } from './principal-ability';
 
 /**
- * The one place abilities are built. Abilities depend only on role and app scopes, so they are
- * memoised by that key: a changed user simply maps to another key, and nothing needs invalidating.
+ * The one place abilities are built. Abilities depend only on role and app scopes (the owner's and
+ * the token's), so they are memoised by those: a changed user simply maps to another key, and nothing
+ * needs invalidating. There are few distinct keys (roles × scope lists), so the maps stay small.
  */
 @Injectable()
 export class AbilityFactory {
   private readonly cache = new Map<string, AppAbility>();
+  private readonly principals = new Map<string, PrincipalAbility>();
 
   forPrincipal(principal: Principal): PrincipalAbility {
-    const owner = this.forBinding({ role: principal.user.role, appScopes: principal.user.appScopes });
-    if (principal.kind !== 'token' || !principal.scope) return new PrincipalAbility([owner]);
-    return new PrincipalAbility([owner, this.forBinding(principal.scope)]);
+    const ownerKey = bindingKey({ role: principal.user.role, appScopes: principal.user.appScopes });
+    const tokenScope = principal.kind === 'token' ? principal.scope : null;
+    const key = tokenScope ? `${ownerKey}&${bindingKey(tokenScope)}` : ownerKey;
+    let ability = this.principals.get(key);
+    if (!ability) {
+      const owner = this.forBinding({ role: principal.user.role, appScopes: principal.user.appScopes });
+      ability = new PrincipalAbility(tokenScope ? [owner, this.forBinding(tokenScope)] : [owner]);
+      this.principals.set(key, ability);
+    }
+    return ability;
   }
 
   private forBinding(binding: RoleBinding): AppAbility {
-    const key = `${binding.role}|${binding.appScopes?.join(',') ?? '*'}`;
+    const key = bindingKey(binding);
     let ability = this.cache.get(key);
     if (!ability) {
       ability = abilityOf(binding);
@@ -26,4 +35,8 @@ export class AbilityFactory {
     }
     return ability;
   }
+}
+
+function bindingKey(binding: RoleBinding): string {
+  return `${binding.role}|${binding.appScopes?.join(',') ?? '*'}`;
 }

@@ -30,6 +30,9 @@ export function abilityOf(binding: RoleBinding): AppAbility {
  * token's own scope, so demoting or re-scoping the owner narrows every token at once.
  */
 export class PrincipalAbility {
+  /** Answers already worked out: the same few questions recur on every request of a caller. */
+  private readonly answers = new Map<string, boolean>();
+
   constructor(private readonly abilities: readonly AppAbility[]) {}
 
   /**
@@ -37,7 +40,18 @@ export class PrincipalAbility {
    * apply; with none, it asks whether the caller may do this to any instance at all (list routes).
    */
   can(action: Action, subject: Subject, target?: { app?: string; userId?: string }): boolean {
-    const checked = target === undefined ? subject : asSubject(subject, { ...target });
-    return this.abilities.every((ability) => ability.can(action, checked as never));
+    const key =
+      target === undefined
+        ? `${action}|${subject}`
+        : `${action}|${subject}|${target.app ?? ''}|${target.userId ?? ''}|${'app' in target ? 1 : 0}`;
+    let answer = this.answers.get(key);
+    if (answer === undefined) {
+      const checked = target === undefined ? subject : asSubject(subject, { ...target });
+      answer = this.abilities.every((ability) => ability.can(action, checked as never));
+      if (this.answers.size < MAX_REMEMBERED_ANSWERS) this.answers.set(key, answer);
+    }
+    return answer;
   }
 }
+
+const MAX_REMEMBERED_ANSWERS = 1_000;

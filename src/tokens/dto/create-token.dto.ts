@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { ArrayMaxSize, IsArray, IsDateString, IsIn, IsNotEmpty, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
-import { APP_SCOPE_PATTERN } from '../../rbac/app-scope';
+import { IsDateString, IsIn, IsNotEmpty, IsOptional, IsString, MaxLength } from 'class-validator';
+import { AppScopesProperty } from '../../rbac/decorators/app-scopes-property.decorator';
 import { ROLES, type Role } from '../../rbac/roles';
 
 export class CreateTokenDto {
@@ -20,10 +20,6 @@ export class CreateTokenDto {
   @IsIn(ROLES)
   role?: Role;
 
-  @ApiPropertyOptional({ type: [String], example: ['api', 'staging-*'], description: 'Narrow the token to these apps (within your own)' })
-  @IsOptional()
-  @IsArray()
-  @ArrayMaxSize(100)
-  @Matches(APP_SCOPE_PATTERN, { each: true, message: 'appScopes must be app names or patterns with *' })
+  @AppScopesProperty('Narrow the token to these apps (within your own)')
   appScopes?: string[];
 }

@@ -1,6 +1,6 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { ArrayMaxSize, IsArray, IsBoolean, IsIn, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
-import { APP_SCOPE_PATTERN } from '../../rbac/app-scope';
+import { IsBoolean, IsIn, IsOptional, IsString, MaxLength } from 'class-validator';
+import { AppScopesProperty } from '../../rbac/decorators/app-scopes-property.decorator';
 import { USER_ROLES, UserRole } from '../user.entity';
 
 export class UpdateUserDto {
@@ -20,15 +20,6 @@ export class UpdateUserDto {
   @IsBoolean()
   disabled?: boolean;
 
-  @ApiPropertyOptional({
-    type: [String],
-    nullable: true,
-    example: ['api', 'staging-*'],
-    description: 'Apps the role applies to (names or * patterns); null or absent for every app. Not for admins.',
-  })
-  @IsOptional()
-  @IsArray()
-  @ArrayMaxSize(100)
-  @Matches(APP_SCOPE_PATTERN, { each: true, message: 'appScopes must be app names or patterns with *' })
+  @AppScopesProperty('Apps the role applies to (names or * patterns); null for every app. Not for admins.')
   appScopes?: string[] | null;
 }
