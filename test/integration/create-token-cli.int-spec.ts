@@ -1,27 +1,12 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
+import { runScript } from '../support/run-script';
 import { TestDatabase, createTestDatabase } from '../support/test-database';
 import { basicAuth, startTestGateway } from '../support/test-gateway';
 import { MockRack, startMockRack } from '../support/mock-rack';
 
-const ROOT = resolve(__dirname, '../..');
-
-function createTokenCommand(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolvePromise) => {
-    const child = spawn(process.execPath, ['-r', '@swc-node/register', 'src/cli/create-token.ts', ...args], {
-      cwd: ROOT,
-      env: { PATH: process.env.PATH ?? '', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('exit', (code) => resolvePromise({ code, stdout, stderr }));
-  });
-}
+const createTokenCommand = (args: string[], env: Record<string, string>) => runScript('src/cli/create-token.ts', args, env);
 
 describe('npm run token:create', () => {
   let database: TestDatabase;

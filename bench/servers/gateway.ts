@@ -1,0 +1,61 @@
+import 'reflect-metadata';
+import type { AddressInfo } from 'node:net';
+import { createServer } from 'node:net';
+import { createGateway } from '../../src/bootstrap';
+import { loadGatewayConfig } from '../../src/config/gateway-config';
+import { TokensService } from '../../src/tokens/tokens.service';
+import { UsersService } from '../../src/users/users.service';
+import { serveUntilStopped } from '../lib/child-protocol';
+
+export interface GatewayServerOptions {
+  readonly upstreamUrl: string;
+  /** A database of its own on a real server; the embedded engine in memory without it. */
+  readonly databaseUrl?: string;
+}
+
+/**
+ * The real gateway, built by the same createGateway main.ts uses, with production settings: every
+ * check on (today token authentication), warn-level logging. It makes one user and token and hands the
+ * token to the runner.
+ */
+async function main(): Promise<void> {
+  const options = JSON.parse(process.argv[2] ?? '{}') as GatewayServerOptions;
+  const port = await freePort();
+  const config = loadGatewayConfig({
+    NODE_ENV: 'production',
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    PUBLIC_URL: `http://127.0.0.1:${port}`,
+    RACK_HOST: options.upstreamUrl,
+    RACK_TOKEN: 'bench-rack-password',
+    // Production requires Google sign-in settings; the provider is never contacted by the bench.
+    GOOGLE_CLIENT_ID: 'bench-client',
+    GOOGLE_CLIENT_SECRET: 'bench-client-secret',
+    GOOGLE_OAUTH_BASE_URL: 'http://127.0.0.1:9',
+    APP_SECRET_KEY: 'bench-only-secret-key-0123456789abcdefghij',
+    DATA_DIR: 'memory://',
+    LOG_LEVEL: 'warn',
+    ...(options.databaseUrl ? { DATABASE_URL: options.databaseUrl } : {}),
+  });
+  const app = await createGateway({ config });
+  await app.listen(port, '127.0.0.1');
+  const user = await app.get(UsersService).create('bench@example.com', 'admin');
+  const { secret } = await app.get(TokensService).create(user, { name: 'bench', expiresAt: null });
+  serveUntilStopped({ kind: 'ready', port, token: secret }, () => app.close());
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+main().catch((error: Error) => {
+  process.stderr.write(`bench gateway failed to start: ${error.stack ?? error.message}\n`);
+  process.exit(1);
+});
