@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import type { SessionStore } from '@fastify/session';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { Session } from 'fastify';
@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { LessThan, Repository } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import { GATEWAY_CONFIG, GatewayConfig } from '../config/gateway-config';
+import { AccessChanges } from '../users/access-changes.service';
 import { SessionEntity } from './session.entity';
 
 type Callback = (error?: Error | null) => void;
@@ -13,6 +14,8 @@ type SessionData = Record<string, unknown>;
 
 /** A session that has not signed in yet (it only carries OAuth state) lives this long. */
 const ANONYMOUS_SESSION_MS = 10 * 60_000;
+/** Expired rows are refused on read anyway; this only keeps the table small. Idempotent across instances. */
+const EXPIRED_SWEEP_INTERVAL_MS = 15 * 60_000;
 
 export const SESSION_USER_KEY = 'userId';
 
@@ -26,13 +29,31 @@ function hashSessionId(sessionId: string): string {
  * after an idle period and, regardless of activity, at an absolute lifetime.
  */
 @Injectable()
-export class DatabaseSessionStore implements SessionStore {
+export class DatabaseSessionStore implements SessionStore, OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(DatabaseSessionStore.name);
+  private sweepTimer: NodeJS.Timeout | undefined;
 
   constructor(
     @InjectRepository(SessionEntity) private readonly sessions: Repository<SessionEntity>,
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
-  ) {}
+    accessChanges: AccessChanges,
+  ) {
+    // A disabled user's sessions end for good: re-enabling them later must not bring those back.
+    accessChanges.onChange((change) => {
+      if (!('userId' in change) || !change.sessionsEnded) return;
+      this.destroyAllForUser(change.userId).catch((error: Error) => this.logger.warn(`could not end sessions: ${error.message}`));
+    });
+  }
+
+  onApplicationBootstrap(): void {
+    this.sweepTimer = setInterval(() => {
+      this.removeExpired().catch((error: Error) => this.logger.warn(`could not remove expired sessions: ${error.message}`));
+    }, EXPIRED_SWEEP_INTERVAL_MS).unref();
+  }
+
+  onApplicationShutdown(): void {
+    clearInterval(this.sweepTimer);
+  }
 
   set(sessionId: string, session: Session, callback: Callback): void {
     this.save(sessionId, session as unknown as SessionData).then(() => callback(), callback);
@@ -46,8 +67,8 @@ export class DatabaseSessionStore implements SessionStore {
     this.sessions.delete({ idHash: hashSessionId(sessionId) }).then(() => callback(), callback);
   }
 
-  /** Ends every session a user holds, e.g. when an admin disables them. */
-  async destroyAllForUser(userId: string): Promise<void> {
+  /** Ends every session a user holds. */
+  private async destroyAllForUser(userId: string): Promise<void> {
     await this.sessions.delete({ userId });
   }
 

@@ -7,8 +7,11 @@ import { GATEWAY_CONFIG, GatewayConfig } from '../config/gateway-config';
 const CHANNEL = 'rgw_access_changed';
 const RECONNECT_DELAY_MS = 1_000;
 
-/** Which access changed: one user's (role, scopes, disabled, deleted), or one token's. */
-export type AccessChange = { readonly userId: string } | { readonly tokenId: string };
+/**
+ * Which access changed: one user's (role, scopes, disabled, deleted; `sessionsEnded` when they must
+ * lose their sessions), or one token's.
+ */
+export type AccessChange = { readonly userId: string; readonly sessionsEnded?: boolean } | { readonly tokenId: string };
 
 /**
  * Tells every gateway instance that someone's access changed, so caches of tokens and users drop it

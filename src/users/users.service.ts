@@ -70,7 +70,7 @@ export class UsersService implements OnApplicationBootstrap {
     const user = await this.getByEmail(email);
     Object.assign(user, changes);
     const saved = await this.users.save(user);
-    await this.accessChanges.announce({ userId: user.id });
+    await this.accessChanges.announce({ userId: user.id, sessionsEnded: changes.disabled === true });
     return saved;
   }
 

@@ -119,7 +119,7 @@ describe('Google sign-in, sessions and CSRF', () => {
     expect(denied.response.status).toBe(401);
   });
 
-  it('lets a disabled user sign in no longer, and ends their live session on its next request', async () => {
+  it('lets a disabled user sign in no longer, and ends their sessions for good', async () => {
     const email = 'leaver@example.com';
     await gateway.createUser(email, 'viewer');
     const browser = new Browser();
@@ -127,6 +127,9 @@ describe('Google sign-in, sessions and CSRF', () => {
     await gateway.app.get(UsersService).update(email, { disabled: true });
     expect((await browser.get(`${gateway.url}/api/v1/me`)).status).toBe(401);
     expect((await signIn(new Browser(), email)).response.status).toBe(403);
+    // Re-enabled, they sign in afresh: the old session stays ended.
+    await gateway.app.get(UsersService).update(email, { disabled: false });
+    expect((await browser.get(`${gateway.url}/api/v1/me`)).status).toBe(401);
   });
 
   it('rejects a callback whose state does not match the session', async () => {
