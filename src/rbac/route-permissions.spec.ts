@@ -1,0 +1,67 @@
+import { RequestMethod } from '@nestjs/common';
+import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { IS_PUBLIC } from '../auth/decorators/public.decorator';
+import { REQUIRED_PERMISSION, type RequiredPermission } from './decorators/authorize.decorator';
+import { PROXIED_TO_RACK } from './decorators/proxied-to-rack.decorator';
+
+type Constructor = new (...args: never[]) => unknown;
+
+/** Every controller class under src/, found by file name so a new one cannot be forgotten. */
+function controllers(): Constructor[] {
+  const root = join(__dirname, '..');
+  const files = readdirSync(root, { recursive: true, encoding: 'utf8' }).filter((file) => file.endsWith('.controller.ts'));
+  return files.flatMap((file) =>
+    Object.values(require(join(root, file)) as Record<string, unknown>).filter(
+      (value): value is Constructor => typeof value === 'function',
+    ),
+  );
+}
+
+function describeRoute(controller: Constructor, handlerName: string): string | undefined {
+  const handler = (controller.prototype as Record<string, unknown>)[handlerName];
+  if (handlerName === 'constructor' || typeof handler !== 'function' || Reflect.getMetadata(PATH_METADATA, handler) === undefined)
+    return undefined;
+  const base = String(Reflect.getMetadata(PATH_METADATA, controller) ?? '');
+  const path = String(Reflect.getMetadata(PATH_METADATA, handler));
+  const method = RequestMethod[Reflect.getMetadata(METHOD_METADATA, handler) as number];
+  const metadata = (key: string) => (Reflect.getMetadata(key, handler) ?? Reflect.getMetadata(key, controller)) as unknown;
+  const permission = metadata(REQUIRED_PERMISSION) as RequiredPermission | undefined;
+  const access = metadata(IS_PUBLIC)
+    ? 'public'
+    : metadata(PROXIED_TO_RACK)
+      ? 'authenticated, rack route table'
+      : permission
+        ? `authenticated, ${permission.subject}:${permission.action}`
+        : 'authenticated, no permission beyond (services return only what is the caller’s)';
+  const fullPath = `/${base}/${path}`.replace(/\/+/g, '/').replace(/(.)\/$/, '$1');
+  return `${method} ${fullPath} (${controller.name}.${handlerName}): ${access}`;
+}
+
+describe('route permissions', () => {
+  // A change to this snapshot changes who may reach what: review it as a permission change.
+  it('are declared on every route', () => {
+    const routes = controllers().flatMap((controller) =>
+      Object.getOwnPropertyNames(controller.prototype).flatMap((name) => describeRoute(controller, name) ?? []),
+    );
+    expect(routes.length).toBeGreaterThan(15);
+    expect(routes.sort()).toMatchSnapshot();
+  });
+
+  it('finds every controller', () => {
+    expect(
+      controllers()
+        .map((controller) => controller.name)
+        .sort(),
+    ).toEqual([
+      'AuthController',
+      'HealthController',
+      'MeController',
+      'ProxyController',
+      'RolesController',
+      'TokensController',
+      'UsersController',
+    ]);
+  });
+});
