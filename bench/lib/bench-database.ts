@@ -1,5 +1,4 @@
-import { randomBytes } from 'node:crypto';
-import { Client } from 'pg';
+import { createScratchDatabase } from '../../test/support/scratch-database';
 
 export interface BenchDatabase {
   /** A fresh database on the server DATABASE_URL names, or undefined for the embedded engine. */
@@ -13,24 +12,9 @@ export interface BenchDatabase {
  * neither reads nor pollutes whatever database the URL names; without it, the embedded engine in memory.
  */
 export async function createBenchDatabase(serverUrl: string | undefined): Promise<BenchDatabase> {
-  if (!serverUrl) return { url: undefined, description: 'embedded PGlite (in memory)', drop: () => Promise.resolve() };
-  const name = `rgw_bench_${randomBytes(6).toString('hex')}`;
-  await withClient(serverUrl, (client) => client.query(`CREATE DATABASE ${name}`));
-  const url = new URL(serverUrl);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    description: `PostgreSQL at ${url.host} (fresh database ${name})`,
-    drop: () => withClient(serverUrl, (client) => client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)).then(() => undefined),
-  };
-}
-
-async function withClient<T>(url: string, work: (client: Client) => Promise<T>): Promise<T> {
-  const client = new Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end();
-  }
+  const database = await createScratchDatabase(serverUrl, 'rgw_bench');
+  const description = database.url
+    ? `PostgreSQL at ${new URL(database.url).host} (fresh database ${database.name})`
+    : 'embedded PGlite (in memory)';
+  return { url: database.url, description, drop: () => database.drop() };
 }
