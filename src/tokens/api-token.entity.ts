@@ -1,8 +1,11 @@
-import { Column, CreateDateColumn, Entity, JoinColumn, ManyToOne, PrimaryGeneratedColumn } from 'typeorm';
+import { Check, Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn } from 'typeorm';
 import type { Role } from '../rbac/roles';
 import { UserEntity } from '../users/user.entity';
 
 @Entity('api_tokens')
+@Index('api_tokens_token_hash_key', ['tokenHash'], { unique: true })
+@Index('api_tokens_user_id_idx', ['userId'])
+@Check('api_tokens_role_known', `role IS NULL OR role IN ('viewer', 'ops', 'deployer', 'cicd', 'admin')`)
 export class ApiTokenEntity {
   @PrimaryGeneratedColumn('uuid')
   id!: string;
@@ -11,7 +14,7 @@ export class ApiTokenEntity {
   userId!: string;
 
   @ManyToOne(() => UserEntity, { onDelete: 'CASCADE' })
-  @JoinColumn({ name: 'user_id' })
+  @JoinColumn({ name: 'user_id', foreignKeyConstraintName: 'api_tokens_user_id_fkey' })
   user?: UserEntity;
 
   @Column({ type: 'varchar', length: 100 })

@@ -1,4 +1,4 @@
-import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+import { Check, Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
 
 import { ROLES, type Role } from '../rbac/roles';
 
@@ -6,6 +6,9 @@ export const USER_ROLES = ROLES;
 export type UserRole = Role;
 
 @Entity('users')
+@Index('users_email_key', ['email'], { unique: true })
+@Check('users_email_lower', `email = lower(email)`)
+@Check('users_role_known', `role IN ('viewer', 'ops', 'deployer', 'cicd', 'admin')`)
 export class UserEntity {
   @PrimaryGeneratedColumn('uuid')
   id!: string;
