@@ -1,5 +1,5 @@
 import { DynamicModule, Global, Module } from '@nestjs/common';
-import { ConfigModule } from '@nestjs/config';
+import { ConfigModule, ConfigService } from '@nestjs/config';
 import { GATEWAY_CONFIG, GatewayConfig } from './gateway-config';
 
 /**
@@ -13,7 +13,14 @@ export class GatewayConfigModule {
     return {
       module: GatewayConfigModule,
       imports: [ConfigModule.forRoot({ ignoreEnvFile: true, skipProcessEnv: true, load: [() => ({ gateway: config })] })],
-      providers: [{ provide: GATEWAY_CONFIG, useValue: config }],
+      // Modules inject the typed GatewayConfig; it is served from @nestjs/config's store.
+      providers: [
+        {
+          provide: GATEWAY_CONFIG,
+          inject: [ConfigService],
+          useFactory: (store: ConfigService) => store.getOrThrow<GatewayConfig>('gateway'),
+        },
+      ],
       exports: [GATEWAY_CONFIG],
     };
   }

@@ -48,19 +48,13 @@ export interface SubjectFields {
 
 export type AppAbility = MongoAbility<[Action, Subject | (ForcedSubject<Subject> & SubjectFields)], MongoQuery>;
 
+/** Subjects of the rack as a whole, never of one app. */
+const RACK_LEVEL_SUBJECTS: readonly RackSubject[] = ['certificates', 'registries', 'instances', 'rack'];
+
 /** Subjects that belong to an app: an app-scoped role binding limits these to its apps. */
-export const APP_SUBJECTS: ReadonlySet<Subject> = new Set<Subject>([
-  'apps',
-  'processes',
-  'exec',
-  'builds',
-  'releases',
-  'env',
-  'secrets',
-  'objects',
-  'logs',
-  'resources',
-]);
+export const APP_SUBJECTS: ReadonlySet<Subject> = new Set<Subject>(
+  RACK_SUBJECTS.filter((subject) => !RACK_LEVEL_SUBJECTS.includes(subject)),
+);
 
 export function permissionName(action: Action, subject: Subject): string {
   return `${subject}:${action}`;
