@@ -93,15 +93,7 @@ export async function streamedUploads(target: Target, bytes: number, count: numb
   } finally {
     agent.destroy();
   }
-  const seconds = (performance.now() - started) / 1000;
-  return {
-    perSecond: latencies.count / seconds,
-    latencyMs: latencies.percentiles(),
-    mibPerSecond: (latencies.count * bytes) / MIB / seconds,
-    failures,
-    samples: latencies.count,
-    seconds,
-  };
+  return measurementSince(started, latencies, failures, bytes);
 }
 
 /** One upload; resolves to the byte count the upstream says it drained. */
@@ -159,15 +151,7 @@ export async function execStreams(target: Target, bytes: number, count: number):
     if (received === bytes) latencies.record(performance.now() - sessionStarted);
     else failures += 1;
   }
-  const seconds = (performance.now() - started) / 1000;
-  return {
-    perSecond: latencies.count / seconds,
-    latencyMs: latencies.percentiles(),
-    mibPerSecond: (latencies.count * bytes) / MIB / seconds,
-    failures,
-    samples: latencies.count,
-    seconds,
-  };
+  return measurementSince(started, latencies, failures, bytes);
 }
 
 /** Resolves to the output bytes received before the exit marker and the empty binary end frame. */
@@ -224,16 +208,8 @@ export async function openLogStreams(target: Target, count: number, opening: num
     }
   };
   await Promise.all(Array.from({ length: opening }, openOne));
-  const seconds = (performance.now() - started) / 1000;
   return {
-    opened: {
-      perSecond: latencies.count / seconds,
-      latencyMs: latencies.percentiles(),
-      mibPerSecond: 0,
-      failures,
-      samples: latencies.count,
-      seconds,
-    },
+    opened: measurementSince(started, latencies, failures, 0),
     close: () => closeAll(sockets),
   };
 }
@@ -269,4 +245,17 @@ async function closeAll(sockets: readonly WebSocket[]): Promise<void> {
         }),
     ),
   );
+}
+
+/** Operations completed since `started`, each of which carried `bytesEach` of payload. */
+function measurementSince(started: number, latencies: LatencyRecorder, failures: number, bytesEach: number): Measurement {
+  const seconds = (performance.now() - started) / 1000;
+  return {
+    perSecond: latencies.count / seconds,
+    latencyMs: latencies.percentiles(),
+    mibPerSecond: (latencies.count * bytesEach) / MIB / seconds,
+    failures,
+    samples: latencies.count,
+    seconds,
+  };
 }

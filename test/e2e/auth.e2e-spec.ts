@@ -6,22 +6,30 @@ import { TEST_OAUTH_CLIENT, TestGateway, basicAuth, startTestGateway } from '../
 
 const ADMIN = 'boss@example.com';
 
+/** A gateway with Google sign-in against the mock provider, and the rack behind it. */
+async function startSignInStack(env: Record<string, string>) {
+  const rack = await startMockRack();
+  const oauth = await startMockOAuthProvider({ ...TEST_OAUTH_CLIENT, redirectUris: [] });
+  const gateway = await startTestGateway({ rackUrl: rack.url, rackToken: rack.password, oauthUrl: oauth.url, env });
+  oauth.allowRedirectUri(`${gateway.url}/api/v1/auth/callback`);
+  const close = async () => {
+    await gateway.close();
+    await Promise.all([rack.close(), oauth.close()]);
+  };
+  return { rack, oauth, gateway, close };
+}
+
 describe('Google sign-in, sessions and CSRF', () => {
   let rack: MockRack;
   let oauth: MockOAuthProvider;
   let gateway: TestGateway;
+  let close: () => Promise<void>;
 
   beforeAll(async () => {
-    rack = await startMockRack();
-    oauth = await startMockOAuthProvider({ ...TEST_OAUTH_CLIENT, redirectUris: [] });
-    gateway = await startTestGateway({ rackUrl: rack.url, rackToken: rack.password, oauthUrl: oauth.url, env: { ADMIN_USERS: ADMIN } });
-    oauth.allowRedirectUri(`${gateway.url}/api/v1/auth/callback`);
+    ({ rack, oauth, gateway, close } = await startSignInStack({ ADMIN_USERS: ADMIN }));
   });
 
-  afterAll(async () => {
-    await gateway.close();
-    await Promise.all([rack.close(), oauth.close()]);
-  });
+  afterAll(() => close());
 
   async function signIn(
     browser: Browser,
@@ -152,26 +160,18 @@ describe('Google sign-in, sessions and CSRF', () => {
 });
 
 describe('Google sign-in with allowed domains', () => {
-  let rack: MockRack;
   let oauth: MockOAuthProvider;
   let gateway: TestGateway;
+  let close: () => Promise<void>;
 
   beforeAll(async () => {
-    rack = await startMockRack();
-    oauth = await startMockOAuthProvider({ ...TEST_OAUTH_CLIENT, redirectUris: [] });
-    gateway = await startTestGateway({
-      rackUrl: rack.url,
-      rackToken: rack.password,
-      oauthUrl: oauth.url,
-      env: { ADMIN_USERS: 'root@corp.example,root@gmail.com', GOOGLE_ALLOWED_DOMAINS: 'corp.example' },
-    });
-    oauth.allowRedirectUri(`${gateway.url}/api/v1/auth/callback`);
+    ({ oauth, gateway, close } = await startSignInStack({
+      ADMIN_USERS: 'root@corp.example,root@gmail.com',
+      GOOGLE_ALLOWED_DOMAINS: 'corp.example',
+    }));
   });
 
-  afterAll(async () => {
-    await gateway.close();
-    await Promise.all([rack.close(), oauth.close()]);
-  });
+  afterAll(() => close());
 
   const signIn = (email: string, hostedDomain?: string) => {
     oauth.queueLogin({ email, hostedDomain });
