@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { TokensService } from '../tokens/tokens.service';
+import { type AuthenticatedToken, TokensService } from '../tokens/tokens.service';
 import { UsersService } from '../users/users.service';
 import { tokenFromAuthorization } from './credentials';
 import { SESSION_USER_KEY } from './database-session.store';
@@ -19,6 +19,12 @@ interface SessionLike {
  */
 @Injectable()
 export class RequestAuthenticator {
+  /**
+   * One principal per cached token result, so the hot path allocates none and what is derived from a
+   * principal (its ability) can be memoised on it. A changed token or user is a new result, so a new principal.
+   */
+  private readonly tokenPrincipals = new WeakMap<AuthenticatedToken, Principal>();
+
   constructor(
     private readonly tokens: TokensService,
     private readonly users: UsersService,
@@ -30,7 +36,12 @@ export class RequestAuthenticator {
     if (secret === undefined) return { outcome: header ? 'invalid' : 'missing' };
     const token = await this.tokens.authenticate(secret);
     if (!token) return { outcome: 'invalid' };
-    return { outcome: 'authenticated', principal: { kind: 'token', user: token.user, tokenId: token.tokenId, scope: token.scope } };
+    let principal = this.tokenPrincipals.get(token);
+    if (!principal) {
+      principal = { kind: 'token', user: token.user, tokenId: token.tokenId, scope: token.scope };
+      this.tokenPrincipals.set(token, principal);
+    }
+    return { outcome: 'authenticated', principal };
   }
 
   /** A browser session; its user is re-read on every request so disabling takes effect at once. */

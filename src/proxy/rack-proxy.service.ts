@@ -10,15 +10,12 @@ import type { AllowedRackRequest } from '../rbac/rack-authorizer.service';
 import { SecretMasker } from '../rbac/secret-masker.service';
 import { MASK } from '../rbac/secret-values';
 import { redactBuildRepositories } from './build-repository-redactor';
-import { prepareRackRequestHeaders } from './rack-request-headers';
+import { prepareRackRequestHeaders, stripRackResponseHeaders } from './rack-headers';
 import { WebsocketRefusal } from './websocket-refusal';
 
 class UpstreamIdleTimeoutError extends Error {
   readonly code = 'RGW_UPSTREAM_IDLE_TIMEOUT';
 }
-
-/** Response headers that describe the rack's connection to us, not ours to the client. */
-const HOP_BY_HOP_RESPONSE = ['keep-alive', 'proxy-connection', 'proxy-authenticate', 'trailer', 'upgrade'];
 
 /**
  * Forwards requests to the rack with http-proxy: bodies stream both ways unbuffered, sockets to the
@@ -84,7 +81,7 @@ export class RackProxy implements OnModuleDestroy {
   }
 
   private onRackResponse(proxyResponse: IncomingMessage, request: IncomingMessage, response: ServerResponse): void {
-    for (const name of HOP_BY_HOP_RESPONSE) delete proxyResponse.headers[name];
+    stripRackResponseHeaders(proxyResponse.headers);
     const location = proxyResponse.headers.location;
     if (location?.includes(this.rack.token)) proxyResponse.headers.location = location.split(this.rack.token).join(MASK);
     const decision = this.rewrites.get(request);

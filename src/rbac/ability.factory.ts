@@ -12,8 +12,19 @@ import { PrincipalAbility, type RoleBinding, abilityOf } from './principal-abili
 export class AbilityFactory {
   private readonly cache = new Map<string, AppAbility>();
   private readonly principals = new Map<string, PrincipalAbility>();
+  /** Token principals are reused while their token is cached, so the keys below need not be rebuilt. */
+  private readonly byPrincipal = new WeakMap<Principal, PrincipalAbility>();
 
   forPrincipal(principal: Principal): PrincipalAbility {
+    let ability = this.byPrincipal.get(principal);
+    if (!ability) {
+      ability = this.forBindings(principal);
+      this.byPrincipal.set(principal, ability);
+    }
+    return ability;
+  }
+
+  private forBindings(principal: Principal): PrincipalAbility {
     const ownerKey = bindingKey({ role: principal.user.role, appScopes: principal.user.appScopes });
     const tokenScope = principal.kind === 'token' ? principal.scope : null;
     const key = tokenScope ? `${ownerKey}&${bindingKey(tokenScope)}` : ownerKey;

@@ -1,4 +1,4 @@
-import { prepareRackRequestHeaders } from './rack-request-headers';
+import { prepareRackRequestHeaders, stripRackResponseHeaders } from './rack-headers';
 
 const rackAuthorization = 'Basic cmFjaw==';
 
@@ -42,5 +42,19 @@ describe('prepareRackRequestHeaders', () => {
     prepareRackRequestHeaders(headers, { authorization: rackAuthorization, actor: 'a@example.com', upgrade: true });
     expect(headers).toMatchObject({ connection: 'Upgrade', upgrade: 'websocket', 'sec-websocket-key': 'k' });
     expect(headers.origin).toBeUndefined();
+  });
+});
+
+describe('stripRackResponseHeaders', () => {
+  it("drops the rack connection's hop-by-hop headers and keeps the answer's own", () => {
+    const headers: Record<string, string> = {
+      'keep-alive': 'timeout=5',
+      'proxy-authenticate': 'Basic',
+      upgrade: 'h2c',
+      'content-type': 'application/json',
+      'content-length': '2',
+    };
+    stripRackResponseHeaders(headers);
+    expect(headers).toEqual({ 'content-type': 'application/json', 'content-length': '2' });
   });
 });
