@@ -31,10 +31,12 @@ const shared = {
   testEnvironment: 'node',
 };
 module.exports = {
+  // Real servers and databases on a 2-core machine: allow for a busy neighbour. (A global option:
+  // jest ignores testTimeout inside a project, which left every test at its 5 s default.)
+  testTimeout: 30_000,
   projects: [
     { ...shared, displayName: 'unit', testMatch: ['<rootDir>/src/**/*.spec.ts'] },
-    // Real servers and databases on a 2-core machine: allow for a busy neighbour.
-    { ...shared, displayName: 'integration', testMatch: ['<rootDir>/test/integration/**/*.int-spec.ts'], testTimeout: 30_000 },
-    { ...shared, displayName: 'e2e', testMatch: ['<rootDir>/test/e2e/**/*.e2e-spec.ts'], testTimeout: 30_000 },
+    { ...shared, displayName: 'integration', testMatch: ['<rootDir>/test/integration/**/*.int-spec.ts'] },
+    { ...shared, displayName: 'e2e', testMatch: ['<rootDir>/test/e2e/**/*.e2e-spec.ts'] },
   ],
 };
