@@ -1,11 +1,20 @@
 import { ChildProcess, execFileSync, fork } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ControlMessage, ProfileAnswer, isProfileAnswer, isServerReadyMessage } from './child-protocol';
 
 const REPOSITORY = resolve(__dirname, '../..');
 const START_TIMEOUT_MS = 120_000;
+
+/**
+ * The allocator settings the production image runs with (`ENV MALLOC_...` in the Dockerfile), given to
+ * every system alike: without them glibc's heap trimming halves the streaming workloads of whichever
+ * process happens to hit it, which would measure the allocator, not the proxies.
+ */
+export const PRODUCTION_ALLOCATOR_ENV: Readonly<Record<string, string>> = Object.fromEntries(
+  [...readFileSync(join(REPOSITORY, 'Dockerfile'), 'utf8').matchAll(/^ENV (MALLOC_\w+)=(\S+)$/gm)].map(([, name, value]) => [name, value]),
+);
 
 /**
  * Compiles src/, migrations/ and bench/ with the project's swc settings (as `npm run build` does) into
@@ -51,7 +60,7 @@ export class ServerProcess {
   static start(build: string, name: string, script: string, args: readonly string[] = []): Promise<ServerProcess> {
     const child = fork(join(build, 'bench', 'servers', `${script}.js`), [...args], {
       execArgv: [],
-      env: { ...process.env, NODE_ENV: 'production', NODE_PATH: join(REPOSITORY, 'node_modules') },
+      env: { ...process.env, ...PRODUCTION_ALLOCATOR_ENV, NODE_ENV: 'production', NODE_PATH: join(REPOSITORY, 'node_modules') },
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     return new Promise((resolvePromise, reject) => {
