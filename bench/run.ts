@@ -16,7 +16,7 @@ import {
   pickRepresentative,
 } from './lib/report';
 import { DatabaseCpuSampler, ProcessSampler, readRssMiB } from './lib/process-sampler';
-import { PRODUCTION_ALLOCATOR_ENV, ServerProcess, compileForBench } from './lib/server-process';
+import { PRODUCTION_RUNTIME_ENV, ServerProcess, compileForBench } from './lib/server-process';
 import { MIB, Measurement, Target, execStreams, mebibyteUploads, openLogStreams, smallGets, streamedUploads } from './lib/workloads';
 
 /**
@@ -188,7 +188,7 @@ async function benchmark(settings: Settings, only: ReadonlySet<string> | undefin
       loadAverageAtEnd: loadavg(),
     },
     node: process.version,
-    allocatorEnv: PRODUCTION_ALLOCATOR_ENV,
+    runtimeEnv: PRODUCTION_RUNTIME_ENV,
     database: database.description,
     settings,
     startupRssMiB: systems.startupRssMiB,

@@ -8,12 +8,15 @@ const REPOSITORY = resolve(__dirname, '../..');
 const START_TIMEOUT_MS = 120_000;
 
 /**
- * The allocator settings the production image runs with (`ENV MALLOC_...` in the Dockerfile), given to
- * every system alike: without them glibc's heap trimming halves the streaming workloads of whichever
- * process happens to hit it, which would measure the allocator, not the proxies.
+ * The memory settings the production image runs with (its `ENV MALLOC_...` and `NODE_OPTIONS` lines),
+ * given to every system alike: they decide how streamed buffers are allocated and collected, and
+ * without them the streaming workloads would measure glibc's and V8's defaults, not the proxies.
  */
-export const PRODUCTION_ALLOCATOR_ENV: Readonly<Record<string, string>> = Object.fromEntries(
-  [...readFileSync(join(REPOSITORY, 'Dockerfile'), 'utf8').matchAll(/^ENV (MALLOC_\w+)=(\S+)$/gm)].map(([, name, value]) => [name, value]),
+export const PRODUCTION_RUNTIME_ENV: Readonly<Record<string, string>> = Object.fromEntries(
+  [...readFileSync(join(REPOSITORY, 'Dockerfile'), 'utf8').matchAll(/^ENV (MALLOC_\w+|NODE_OPTIONS)=(\S+)$/gm)].map(([, name, value]) => [
+    name,
+    value,
+  ]),
 );
 
 /**
@@ -60,7 +63,7 @@ export class ServerProcess {
   static start(build: string, name: string, script: string, args: readonly string[] = []): Promise<ServerProcess> {
     const child = fork(join(build, 'bench', 'servers', `${script}.js`), [...args], {
       execArgv: [],
-      env: { ...process.env, ...PRODUCTION_ALLOCATOR_ENV, NODE_ENV: 'production', NODE_PATH: join(REPOSITORY, 'node_modules') },
+      env: { ...process.env, ...PRODUCTION_RUNTIME_ENV, NODE_ENV: 'production', NODE_PATH: join(REPOSITORY, 'node_modules') },
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     return new Promise((resolvePromise, reject) => {
