@@ -31,6 +31,16 @@ describe('prepareRackRequestHeaders', () => {
     expect(Object.keys(headers).sort()).toEqual(['authorization', 'content-length', 'convox-actor']);
   });
 
+  it('still sets the rack credentials and actor when Connection names those headers', () => {
+    const headers: Record<string, string> = {
+      connection: 'Authorization, Convox-Actor',
+      authorization: 'Basic Y2xpZW50',
+      'convox-actor': 'x',
+    };
+    prepareRackRequestHeaders(headers, { authorization: rackAuthorization, actor: 'a@example.com', upgrade: false });
+    expect(headers).toEqual({ authorization: rackAuthorization, 'convox-actor': 'a@example.com' });
+  });
+
   it('keeps the upgrade handshake headers on a websocket', () => {
     const headers: Record<string, string> = {
       connection: 'Upgrade',
