@@ -192,18 +192,6 @@ function compile(route: RackRoute): CompiledRoute {
 
 const COMPILED = RACK_ROUTES.map(compile);
 
-/**
- * The rows a request of each method is tried against, `ANY` rows included, in table order: every
- * proxied request runs this match, so it skips the rows of other methods up front.
- */
-const ROWS_BY_METHOD = new Map<string, readonly CompiledRoute[]>(
-  [...new Set(RACK_ROUTES.map((route) => route.method))].map((method) => [
-    method,
-    COMPILED.filter(({ route }) => route.method === method || route.method === 'ANY'),
-  ]),
-);
-const ANY_METHOD_ROWS = COMPILED.filter(({ route }) => route.method === 'ANY');
-
 export interface MatchedRackRoute {
   readonly route: RackRoute;
   /** The app the request touches, as sent (undecoded); undefined for rack-level routes. */
@@ -215,7 +203,8 @@ export interface MatchedRackRoute {
  * every method. The first matching row wins, so specific rows precede general ones.
  */
 export function matchRackRoute(method: string, path: string): MatchedRackRoute | undefined {
-  for (const { route, pattern, appGroup } of ROWS_BY_METHOD.get(method) ?? ANY_METHOD_ROWS) {
+  for (const { route, pattern, appGroup } of COMPILED) {
+    if (route.method !== method && route.method !== 'ANY') continue;
     const match = pattern.exec(path);
     if (match) return { route, app: appGroup === undefined ? undefined : match[appGroup] };
   }
