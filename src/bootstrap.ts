@@ -4,8 +4,9 @@ import fastifySession from '@fastify/session';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, type OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyServerFactoryHandler } from 'fastify';
 import helmet from 'helmet';
+import { type Server, type ServerResponse, createServer } from 'node:http';
 import { Logger } from 'nestjs-pino';
 import type { DestinationStream } from 'pino';
 import { AppModule } from './app.module';
@@ -17,6 +18,11 @@ import { rackRouteTableMarkdown } from './rbac/role-catalogue';
 import type { GatewayConfig } from './config/gateway-config';
 
 export const SESSION_COOKIE = 'rgw_session';
+
+/** A client must finish its request head this soon after its first byte (or after connecting): the rack's own ReadHeaderTimeout. */
+export const REQUEST_HEAD_TIMEOUT_MS = 30_000;
+/** How often Node looks for overdue request heads; its 30 s default would let one linger to twice the timeout. */
+export const REQUEST_HEAD_CHECK_INTERVAL_MS = 1_000;
 
 export interface GatewayOptions {
   readonly config: GatewayConfig;
@@ -30,9 +36,7 @@ export interface GatewayOptions {
  */
 export async function createGateway({ config, logDestination }: GatewayOptions): Promise<NestFastifyApplication> {
   const adapter = new FastifyAdapter({
-    // Uploads and promotes run as long as they run; the proxy applies idle timeouts instead.
-    requestTimeout: 0,
-    connectionTimeout: 0,
+    serverFactory: (handler: FastifyServerFactoryHandler) => createGatewayServer(handler, config),
     // Rack paths are proxied verbatim; Fastify must not reject them for their length.
     routerOptions: { maxParamLength: 2048 },
   });
@@ -71,6 +75,36 @@ export async function createGateway({ config, logDestination }: GatewayOptions):
   setUpOpenApi(app);
   await app.init();
   return app;
+}
+
+/**
+ * The HTTP server, built here so its timeouts live in one place. Only the request head and idle
+ * keep-alive are timed: a request timeout would cut an upload at a fixed age and a socket timeout a
+ * promote the rack holds silent, so both stay off and the proxy times out a silent rack instead. An
+ * upgraded websocket leaves all of Node's server timers behind.
+ */
+function createGatewayServer(handler: FastifyServerFactoryHandler, config: GatewayConfig): Server {
+  const server = createServer(
+    { headersTimeout: REQUEST_HEAD_TIMEOUT_MS, connectionsCheckingInterval: REQUEST_HEAD_CHECK_INTERVAL_MS, requestTimeout: 0 },
+    (request, response) => {
+      // Absolute-form (`GET http://host/...`) and asterisk (`OPTIONS *`) targets name another host or
+      // no path at all; the router would route the one by its path and answer the other 404.
+      if (request.url?.charCodeAt(0) !== 0x2f /* / */) {
+        refuseTarget(response);
+        return;
+      }
+      handler(request, response);
+    },
+  );
+  server.keepAliveTimeout = config.http.keepAliveTimeoutMs;
+  server.setTimeout(0);
+  return server;
+}
+
+function refuseTarget(response: ServerResponse): void {
+  const body = 'invalid request target: the request target must be an absolute path\n';
+  response.shouldKeepAlive = false;
+  response.writeHead(400, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(body) }).end(body);
 }
 
 /** passport redirects through Node's response API, which a Fastify reply lacks. */

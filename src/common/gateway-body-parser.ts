@@ -2,9 +2,15 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { IncomingMessage } from 'node:http';
 import { readBoundedBody } from './bounded-body';
 import { isGatewayPath } from './gateway-paths';
+import { exceedsNestingDepth } from './json-depth';
 
 /** The gateway's own API takes small JSON documents; anything bigger is a mistake or an attack. */
 const GATEWAY_BODY_LIMIT_BYTES = 1024 * 1024;
+/**
+ * The deepest body the API takes nests 2 levels (a user's appScopes); the recursive walkers after the
+ * parser (class-transformer, class-validator) overflow the stack at about 1,500, answering 500.
+ */
+const GATEWAY_BODY_MAX_DEPTH = 32;
 
 class BodyError extends Error {
   constructor(
@@ -23,7 +29,7 @@ function isJson(contentType: string | undefined): boolean {
 /**
  * One content-type parser for everything. On proxied paths it reads nothing, so the raw request stays
  * an unread stream for http-proxy (a multi-gigabyte upload is never buffered). On the gateway's API it
- * reads JSON, up to a limit, with Fastify's own prototype-poisoning-safe parser.
+ * reads JSON, up to a size and a nesting depth, with Fastify's own prototype-poisoning-safe parser.
  */
 export function registerGatewayBodyParser(fastify: FastifyInstance): void {
   const parseJson = fastify.getDefaultJsonParser('error', 'error');
@@ -44,6 +50,10 @@ export function registerGatewayBodyParser(fastify: FastifyInstance): void {
         const text = body.toString('utf8');
         if (text.length === 0) {
           done(null, undefined);
+          return;
+        }
+        if (exceedsNestingDepth(text, GATEWAY_BODY_MAX_DEPTH)) {
+          done(new BodyError(400, `JSON body is nested deeper than ${GATEWAY_BODY_MAX_DEPTH} levels`));
           return;
         }
         void parseJson(request, text, (error, parsed) =>

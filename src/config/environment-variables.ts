@@ -50,6 +50,12 @@ export class EnvironmentVariables {
   @IsUrl({ require_tld: false, require_protocol: true, protocols: ['http', 'https'] })
   PUBLIC_URL?: string;
 
+  /** Above the 60 s idle timeout of AWS load balancers and ingress-nginx: the balancer, not the gateway, must close first. */
+  @Transform(({ value }) => (value === undefined || value === '' ? undefined : Number(value)))
+  @IsInt()
+  @Min(1)
+  CLIENT_KEEP_ALIVE_SECONDS = 65;
+
   @IsNotEmpty({ message: 'RACK_HOST is required: the rack API URL, e.g. https://api.rack.example.com' })
   @IsUrl({ require_tld: false, protocols: ['http', 'https'] })
   RACK_HOST!: string;

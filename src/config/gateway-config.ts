@@ -25,7 +25,13 @@ export interface GoogleOAuthConfig {
 /** The validated, derived configuration every module reads; built once from the environment. */
 export interface GatewayConfig {
   readonly environment: 'production' | 'development' | 'test';
-  readonly http: { readonly host: string; readonly port: number; readonly publicUrl: string };
+  readonly http: {
+    readonly host: string;
+    readonly port: number;
+    readonly publicUrl: string;
+    /** How long an idle client connection is kept open between requests. */
+    readonly keepAliveTimeoutMs: number;
+  };
   readonly rack: {
     readonly url: URL;
     readonly username: string;
@@ -132,6 +138,7 @@ function buildConfig(env: EnvironmentVariables): GatewayConfig {
       host: env.HOST,
       port: env.PORT,
       publicUrl: (env.PUBLIC_URL ?? `http://localhost:${env.PORT}`).replace(/\/+$/, ''),
+      keepAliveTimeoutMs: env.CLIENT_KEEP_ALIVE_SECONDS * 1000,
     },
     rack: {
       url: parseRackUrl(env.RACK_HOST),
