@@ -10,6 +10,7 @@ import { GatewayConfigModule } from './config/config.module';
 import type { GatewayConfig } from './config/gateway-config';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
+import { RackRequestGuard } from './proxy/guards/rack-request.guard';
 import { ProxyModule } from './proxy/proxy.module';
 import { PolicyGuard } from './rbac/guards/policy.guard';
 import { RbacModule } from './rbac/rbac.module';
@@ -51,6 +52,8 @@ export class AppModule {
       ],
       providers: [
         // The request pipeline, in the order a request meets it.
+        // 0. Proxied requests: target and framing read exactly as the rack will; anything ambiguous is a 400.
+        { provide: APP_GUARD, useExisting: RackRequestGuard },
         // 1. Who is calling: a gateway token, or (gateway API only) a browser session.
         { provide: APP_GUARD, useExisting: AuthenticationGuard },
         // 2. Cookie-authenticated state changes must carry the session's CSRF token.

@@ -41,6 +41,44 @@ describe('prepareRackRequestHeaders', () => {
     expect(headers).toEqual({ authorization: rackAuthorization, 'convox-actor': 'a@example.com' });
   });
 
+  it('never lets Connection remove the framing, the body type or the host', () => {
+    const headers: Record<string, string> = {
+      connection: 'Content-Length, transfer-encoding, content-type, host, x-hop',
+      'content-length': '3',
+      'transfer-encoding': 'chunked',
+      'content-type': 'application/x-www-form-urlencoded',
+      host: 'gateway',
+      'x-hop': '1',
+    };
+    prepareRackRequestHeaders(headers, { authorization: rackAuthorization, actor: 'a@example.com', upgrade: false });
+    expect(Object.keys(headers).sort()).toEqual([
+      'authorization',
+      'content-length',
+      'content-type',
+      'convox-actor',
+      'host',
+      'transfer-encoding',
+    ]);
+  });
+
+  it('drops claims about the client the gateway has not checked, and method overrides', () => {
+    const headers: Record<string, string> = {
+      'x-forwarded-for': '10.0.0.1',
+      'x-forwarded-host': 'evil.example',
+      'x-forwarded-anything': '1',
+      forwarded: 'for=10.0.0.1',
+      'x-real-ip': '10.0.0.1',
+      'x-client-ip': '10.0.0.1',
+      'x-http-method-override': 'DELETE',
+      'x-method-override': 'DELETE',
+      'x-http-method': 'DELETE',
+      'http2-settings': 'AAMAAABkAAQAAP__',
+      accept: '*/*',
+    };
+    prepareRackRequestHeaders(headers, { authorization: rackAuthorization, actor: 'a@example.com', upgrade: false });
+    expect(headers).toEqual({ accept: '*/*', authorization: rackAuthorization, 'convox-actor': 'a@example.com' });
+  });
+
   it('keeps the upgrade handshake headers on a websocket', () => {
     const headers: Record<string, string> = {
       connection: 'Upgrade',

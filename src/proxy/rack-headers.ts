@@ -8,10 +8,32 @@ const HOP_BY_HOP_RESPONSE = ['keep-alive', 'proxy-connection', 'proxy-authentica
 
 /**
  * Headers a client must not be able to send to the rack through the gateway: its cookies, the rack's
- * audit actor (the gateway sets it) and tenant id (it re-targets namespaces). Its Authorization is
- * replaced by the rack's.
+ * audit actor (the gateway sets it), tenant id (it re-targets namespaces), claims about the client's
+ * address the gateway has not checked (it sits behind no trusted proxy it knows of), and method overrides. Its Authorization is replaced by the rack's.
  */
-const CLIENT_ONLY = ['cookie', 'origin', 'convox-actor', 'x-convox-actor', 'convox-tid', 'x-convox-tid'];
+const CLIENT_ONLY = [
+  'cookie',
+  'origin',
+  'convox-actor',
+  'x-convox-actor',
+  'convox-tid',
+  'x-convox-tid',
+  'forwarded',
+  'x-real-ip',
+  'x-client-ip',
+  'x-http-method-override',
+  'x-http-method',
+  'x-method-override',
+  // Only meaningful to an h2c upgrade, which the gateway never makes.
+  'http2-settings',
+];
+const FORWARDED_PREFIX = 'x-forwarded-';
+
+/**
+ * Headers that `Connection` may not remove: the body's framing (as the gateway read it, so the rack must
+ * read it the same way), its type (the gateway may have read the body as a form) and the target host.
+ */
+const NOT_NOMINATABLE = new Set(['content-length', 'transfer-encoding', 'content-type', 'host']);
 
 /**
  * Rewrites an incoming request's headers in place for the rack: strips what must not pass, then sets
@@ -25,9 +47,13 @@ export function prepareRackRequestHeaders(
 ): void {
   const connection = headers.connection;
   if (connection && !upgrade) {
-    for (const listed of connection.split(',')) deleteIfPresent(headers, listed.trim().toLowerCase());
+    for (const listed of connection.split(',')) {
+      const name = listed.trim().toLowerCase();
+      if (!NOT_NOMINATABLE.has(name)) deleteIfPresent(headers, name);
+    }
   }
   for (const name of CLIENT_ONLY) deleteIfPresent(headers, name);
+  for (const name in headers) if (name.startsWith(FORWARDED_PREFIX)) delete headers[name];
   if (!upgrade) for (const name of HOP_BY_HOP) deleteIfPresent(headers, name);
   // The client's own credential is overwritten rather than deleted: it never reaches the rack either way.
   headers.authorization = authorization;

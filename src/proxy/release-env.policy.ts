@@ -10,11 +10,15 @@ import { PermissionDeniedError } from '../rbac/rbac.errors';
 
 /** A release form is the environment plus a few fields; a larger body is not a release. */
 const MAX_RELEASE_FORM_BYTES = 1024 * 1024;
+const FORM_MEDIA_TYPE = 'application/x-www-form-urlencoded';
 
 /**
  * `POST /apps/{app}/releases` carries the app's whole environment. Before it reaches the rack, masked
  * values are restored from the release it is based on, protected keys are held, and any real change
  * needs env:update. The rewritten form is what the rack receives.
+ *
+ * The rack reads `env` as Go's `FormValue` does: from a urlencoded or multipart body, else from the
+ * query. The gateway reads the urlencoded body only, so it refuses the other two places outright.
  */
 @Injectable()
 export class ReleaseEnvPolicy {
@@ -24,6 +28,9 @@ export class ReleaseEnvPolicy {
   ) {}
 
   async rewrite(request: IncomingMessage, decision: AllowedRackRequest, principal: Principal): Promise<Buffer> {
+    if (decision.target.query !== null && queryNamesEnv(decision.target.query)) {
+      throw new BadRequestException({ code: 'env_in_query', message: 'a release environment is sent in the form body, not the query' });
+    }
     const body = await readBoundedBody(request, MAX_RELEASE_FORM_BYTES).catch((error: Error) => {
       throw error instanceof BodyTooLargeError
         ? new PayloadTooLargeException({
@@ -32,13 +39,13 @@ export class ReleaseEnvPolicy {
           })
         : error;
     });
+    if (body.length > 0 && mediaType(request.headers['content-type']) !== FORM_MEDIA_TYPE) {
+      throw new BadRequestException({ code: 'release_form_expected', message: `a release is created from a ${FORM_MEDIA_TYPE} body` });
+    }
     const form = new URLSearchParams(body.toString('utf8'));
     const posted = form.get('env');
     const app = decision.app;
     if (posted === null || app === undefined) return body;
-    if (!request.headers['content-type']?.startsWith('application/x-www-form-urlencoded')) {
-      throw new BadRequestException({ code: 'release_form_expected', message: 'a release with env is created from a form body' });
-    }
 
     const base = await this.baseEnv(app, form.get('parent-release'), principal.user.email);
     const protectedKeys = new Set([
@@ -69,4 +76,26 @@ export class ReleaseEnvPolicy {
     const release = Array.isArray(parsed) ? parsed[0] : parsed;
     return typeof release?.env === 'string' ? release.env : '';
   }
+}
+
+function mediaType(contentType: string | undefined): string | undefined {
+  return contentType?.split(';', 1)[0].trim().toLowerCase();
+}
+
+/**
+ * Whether a query could carry `env` to the rack. Go splits on `&` and skips pairs it cannot decode;
+ * this reads every pair it can, splitting on `;` too, so anything Go could read as `env` is caught.
+ */
+function queryNamesEnv(query: string): boolean {
+  for (const pair of query.split(/[&;]/)) {
+    const rawKey = pair.split('=', 1)[0];
+    let key: string;
+    try {
+      key = decodeURIComponent(rawKey.replace(/\+/g, ' '));
+    } catch {
+      key = rawKey;
+    }
+    if (key.toLowerCase() === 'env') return true;
+  }
+  return false;
 }

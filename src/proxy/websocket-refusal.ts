@@ -6,6 +6,8 @@ import { WebSocketServer } from 'ws';
 /** The marker after which the convox CLI reads an exec session's exit code. */
 const EXIT_MARKER = 'F1E49A85-0AD7-4AEF-A618-C249C6E6568D';
 const EXITING_ROUTE = /^\/(?:apps\/[^/]+\/processes\/[^/]+\/exec|instances\/[^/]+\/shell)$/;
+/** How long a refused client has to answer the close frame before its socket is destroyed (ws waits 30 s). */
+const CLOSE_GRACE_MS = 1_000;
 
 /**
  * Refuses a websocket the way the rack does: complete the upgrade, send `ERROR: <reason>\n` as a text
@@ -17,7 +19,10 @@ export class WebsocketRefusal implements OnModuleDestroy {
   private readonly server = new WebSocketServer({ noServer: true, perMessageDeflate: false, skipUTF8Validation: true });
 
   refuse(request: IncomingMessage, socket: Duplex, reason: string): void {
-    if (socket.destroyed || !socket.writable) return;
+    if (!socket.writable) {
+      socket.destroy();
+      return;
+    }
     const path = (request.url ?? '/').split('?', 1)[0];
     try {
       this.server.handleUpgrade(request, socket, Buffer.alloc(0), (websocket) => {
@@ -25,6 +30,7 @@ export class WebsocketRefusal implements OnModuleDestroy {
         if (EXITING_ROUTE.test(path)) websocket.send(Buffer.from(`${EXIT_MARKER}:1\n`), { binary: false });
         websocket.send(Buffer.alloc(0), { binary: true });
         websocket.close(1000);
+        setTimeout(() => websocket.terminate(), CLOSE_GRACE_MS).unref();
       });
     } catch {
       socket.destroy();
@@ -32,6 +38,8 @@ export class WebsocketRefusal implements OnModuleDestroy {
   }
 
   onModuleDestroy(): void {
+    // A refused client that never answers the close frame would otherwise hold shutdown for 30 s.
+    for (const client of this.server.clients) client.terminate();
     this.server.close();
   }
 }

@@ -17,14 +17,37 @@ export class RackConnection implements OnApplicationShutdown {
   readonly agent: Agent;
   /** Websocket upgrades take a socket for good, so they never come from the pool. */
   readonly upgradeAgent: Agent;
-  readonly token: string;
+  /** The path the rack API is mounted at, without a trailing slash: usually empty. */
+  readonly basePath: string;
+  /** Every form in which the rack's credential could be echoed back: raw, URL-, JSON- or Basic-encoded. */
+  private readonly credentialForms: readonly string[];
 
   constructor(@Inject(GATEWAY_CONFIG) config: GatewayConfig) {
     this.target = config.rack.url;
-    this.token = config.rack.token;
-    this.authorization = `Basic ${Buffer.from(`${config.rack.username}:${config.rack.token}`).toString('base64')}`;
+    this.basePath = this.target.pathname.replace(/\/+$/, '');
+    const basicCredential = Buffer.from(`${config.rack.username}:${config.rack.token}`).toString('base64');
+    this.authorization = `Basic ${basicCredential}`;
+    const jsonEscaped = JSON.stringify(config.rack.token).slice(1, -1);
+    // Go's encoding/json also escapes <, > and & (as \u003c, \u003e, \u0026).
+    const goJsonEscaped = jsonEscaped.replace(/[<>&]/g, (character) => `\\u00${character.charCodeAt(0).toString(16)}`);
+    this.credentialForms = [
+      ...new Set([config.rack.token, encodeURIComponent(config.rack.token), jsonEscaped, goJsonEscaped, basicCredential]),
+    ];
     this.agent = createRackAgent(this.target.protocol, config.rack.tls, true);
     this.upgradeAgent = createRackAgent(this.target.protocol, config.rack.tls, false);
+  }
+
+  /** Whether a text the rack sent holds its credential in any form. */
+  leaksCredential(text: string): boolean {
+    for (const form of this.credentialForms) if (text.includes(form)) return true;
+    return false;
+  }
+
+  /** The text with every form of the rack's credential replaced by `mask`. */
+  redactCredential(text: string, mask: string): string {
+    let redacted = text;
+    for (const form of this.credentialForms) if (redacted.includes(form)) redacted = redacted.split(form).join(mask);
+    return redacted;
   }
 
   /** `GET /check`, the rack's unauthenticated liveness probe. Resolves to the HTTP status. */

@@ -150,9 +150,10 @@ const ROWS: Row[] = [
   ['DELETE', '/instances/{id}', 'delete', 'instances'],
   ['SOCKET', '/instances/{id}/shell', 'shell', 'instances'],
 
-  // Legacy v2 routes the same CLI calls against old racks (sdk/compat.go).
-  ['POST', '/apps/{app}/environment', 'update', 'env'],
-  ['DELETE', '/apps/{app}/environment/{key}', 'update', 'env'],
+  // Legacy v2 routes the same CLI calls against old racks (sdk/compat.go). Not the v2 env routes
+  // (`POST /apps/{app}/environment`, `DELETE /apps/{app}/environment/{key}`): a v3 rack has none, the
+  // CLI calls them only when /system reports a 2018 version, and their raw bodies would bypass the
+  // release env policy (masking, protected keys). They are refused like any unknown route.
   ['GET', '/apps/{app}/parameters', 'read', 'apps'],
   ['POST', '/apps/{app}/parameters', 'update', 'apps'],
   ['GET', '/apps/{app}/formation', 'read', 'apps'],
@@ -194,7 +195,7 @@ const COMPILED = RACK_ROUTES.map(compile);
 
 export interface MatchedRackRoute {
   readonly route: RackRoute;
-  /** The app the request touches, as sent (undecoded); undefined for rack-level routes. */
+  /** The app the request touches; undefined for rack-level routes. */
   readonly app: string | undefined;
 }
 

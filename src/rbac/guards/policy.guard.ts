@@ -29,7 +29,8 @@ export class PolicyGuard implements CanActivate {
 
     // Unknown gateway paths land on the proxy's catch-all too; it answers them 404 itself.
     if (this.reflector.get<boolean>(PROXIED_TO_RACK, context.getHandler()) && !isGatewayPath(request.url)) {
-      const decision = this.rackAuthorizer.authorize(principal, request.method, request.url);
+      if (!request.rackTarget) throw new Error('rack request reached the policy without a parsed target');
+      const decision = this.rackAuthorizer.authorize(principal, request.method, request.rackTarget);
       if (!decision.allowed) throw new PermissionDeniedError(decision.reason);
       request.rackDecision = decision;
       return true;
