@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { PassportModule } from '@nestjs/passport';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { ClockModule } from '../common/clock';
 import { TokensModule } from '../tokens/tokens.module';
 import { UsersModule } from '../users/users.module';
 import { AuthController } from './auth.controller';
@@ -14,7 +15,7 @@ import { SessionEntity } from './session.entity';
 import { GoogleStrategy } from './strategies/google.strategy';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([SessionEntity]), PassportModule, UsersModule, TokensModule],
+  imports: [TypeOrmModule.forFeature([SessionEntity]), PassportModule, ClockModule, UsersModule, TokensModule],
   controllers: [AuthController, MeController],
   providers: [AuthService, GoogleStrategy, DatabaseSessionStore, RequestAuthenticator, AuthenticationGuard, CsrfGuard],
   exports: [DatabaseSessionStore, RequestAuthenticator, AuthenticationGuard, CsrfGuard],

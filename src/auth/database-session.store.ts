@@ -3,10 +3,11 @@ import type { SessionStore } from '@fastify/session';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { Session } from 'fastify';
 import { createHash } from 'node:crypto';
-import { LessThan, Repository } from 'typeorm';
+import { EntityManager, IsNull, LessThan, Repository } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
+import { Clock } from '../common/clock';
 import { GATEWAY_CONFIG, GatewayConfig } from '../config/gateway-config';
-import { AccessChanges } from '../users/access-changes.service';
+import { UsersService } from '../users/users.service';
 import { SessionEntity } from './session.entity';
 
 type Callback = (error?: Error | null) => void;
@@ -26,7 +27,11 @@ function hashSessionId(sessionId: string): string {
 /**
  * Session persistence for @fastify/session in the gateway's own database, so every instance behind a
  * load balancer shares sessions and a restart keeps them. Only the id's hash is stored. Sessions end
- * after an idle period and, regardless of activity, at an absolute lifetime.
+ * after an idle period and, regardless of activity, at an absolute lifetime counted from sign-in.
+ *
+ * A signed-in session is only ever created by signing in an anonymous one (the row regenerate()
+ * stored); saving it never inserts. So a request that loaded a session before it was revoked (its
+ * user disabled, logout) cannot write it back when it finishes.
  */
 @Injectable()
 export class DatabaseSessionStore implements SessionStore, OnApplicationBootstrap, OnApplicationShutdown {
@@ -36,13 +41,12 @@ export class DatabaseSessionStore implements SessionStore, OnApplicationBootstra
   constructor(
     @InjectRepository(SessionEntity) private readonly sessions: Repository<SessionEntity>,
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
-    accessChanges: AccessChanges,
+    private readonly clock: Clock,
+    users: UsersService,
   ) {
-    // A disabled user's sessions end for good: re-enabling them later must not bring those back.
-    accessChanges.onChange((change) => {
-      if (!('userId' in change) || !change.sessionsEnded) return;
-      this.destroyAllForUser(change.userId).catch((error: Error) => this.logger.warn(`could not end sessions: ${error.message}`));
-    });
+    // A disabled user's sessions end with the disabling, in its transaction: re-enabling them later
+    // must not bring those back, and the disabling does not return while one is left.
+    users.onDisable((userId, transaction) => this.destroyAllForUser(userId, transaction));
   }
 
   onApplicationBootstrap(): void {
@@ -67,42 +71,59 @@ export class DatabaseSessionStore implements SessionStore, OnApplicationBootstra
     this.sessions.delete({ idHash: hashSessionId(sessionId) }).then(() => callback(), callback);
   }
 
-  /** Ends every session a user holds. */
-  private async destroyAllForUser(userId: string): Promise<void> {
-    await this.sessions.delete({ userId });
+  /** Ends every session a user holds, as part of the caller's transaction. */
+  private async destroyAllForUser(userId: string, transaction: EntityManager): Promise<void> {
+    await transaction.delete(SessionEntity, { userId });
   }
 
-  async removeExpired(now = new Date()): Promise<void> {
+  async removeExpired(now = this.clock.now()): Promise<void> {
     await this.sessions.delete({ expiresAt: LessThan(now) });
     await this.sessions.delete({ idleExpiresAt: LessThan(now) });
   }
 
   private async save(sessionId: string, session: SessionData): Promise<void> {
-    const now = Date.now();
+    const now = this.clock.now().getTime();
+    const idHash = hashSessionId(sessionId);
     const userId = typeof session[SESSION_USER_KEY] === 'string' ? session[SESSION_USER_KEY] : null;
-    const idle = userId ? this.config.sessions.idleMs : ANONYMOUS_SESSION_MS;
-    const lifetime = userId ? this.config.sessions.maxAgeMs : ANONYMOUS_SESSION_MS;
     const data = JSON.parse(JSON.stringify(session)) as Record<string, unknown>;
-    // The absolute expiry is fixed when the session is first stored; later saves only move the idle one.
-    const row: Partial<SessionEntity> = {
-      idHash: hashSessionId(sessionId),
-      userId,
-      data,
-      idleExpiresAt: new Date(now + idle),
-      expiresAt: new Date(now + lifetime),
-    };
+    if (userId === null) {
+      const row: Partial<SessionEntity> = {
+        idHash,
+        userId,
+        data,
+        idleExpiresAt: new Date(now + ANONYMOUS_SESSION_MS),
+        expiresAt: new Date(now + ANONYMOUS_SESSION_MS),
+      };
+      await this.sessions
+        .createQueryBuilder()
+        .insert()
+        .values(row as QueryDeepPartialEntity<SessionEntity>)
+        .orUpdate(['data', 'idle_expires_at'], ['id_hash'], { overwriteCondition: { where: { userId: IsNull() } } })
+        .execute();
+      return;
+    }
     await this.sessions
       .createQueryBuilder()
-      .insert()
-      .values(row as QueryDeepPartialEntity<SessionEntity>)
-      .orUpdate(['user_id', 'data', 'idle_expires_at'], ['id_hash'])
+      .update()
+      .set({
+        userId,
+        data,
+        idleExpiresAt: new Date(now + this.config.sessions.idleMs),
+        // Fixed when the row first gets its user (sign-in); activity only ever moves the idle expiry.
+        expiresAt: () => 'CASE WHEN user_id IS NULL THEN CAST(:signedInUntil AS timestamptz) ELSE expires_at END',
+      } as QueryDeepPartialEntity<SessionEntity>)
+      .where('id_hash = :idHash AND (user_id IS NULL OR user_id = :userId)', {
+        idHash,
+        userId,
+        signedInUntil: new Date(now + this.config.sessions.maxAgeMs),
+      })
       .execute();
   }
 
   private async load(sessionId: string): Promise<SessionData | null> {
     const session = await this.sessions.findOneBy({ idHash: hashSessionId(sessionId) });
     if (!session) return null;
-    const now = new Date();
+    const now = this.clock.now();
     if (session.expiresAt <= now || session.idleExpiresAt <= now) {
       await this.sessions.delete({ idHash: session.idHash });
       return null;

@@ -8,10 +8,10 @@ const CHANNEL = 'rgw_access_changed';
 const RECONNECT_DELAY_MS = 1_000;
 
 /**
- * Which access changed: one user's (role, scopes, disabled, deleted; `sessionsEnded` when they must
- * lose their sessions), or one token's.
+ * Which access changed: one user's (role, scopes, disabled, deleted), or one token's. Announced after
+ * the change commits; what must end with it (sessions) has already ended in its transaction.
  */
-export type AccessChange = { readonly userId: string; readonly sessionsEnded?: boolean } | { readonly tokenId: string };
+export type AccessChange = { readonly userId: string } | { readonly tokenId: string };
 
 /**
  * Tells every gateway instance that someone's access changed, so caches of tokens and users drop it

@@ -1,10 +1,16 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { Repository } from 'typeorm';
+import { EntityManager, Repository } from 'typeorm';
 import { GATEWAY_CONFIG, GatewayConfig } from '../config/gateway-config';
 import { AccessChanges } from './access-changes.service';
 import { UserEntity, UserRole } from './user.entity';
 import { UserExistsError, UserNotFoundError } from './users.errors';
+
+/**
+ * Work that must commit or roll back together with disabling a user, run inside that transaction.
+ * Other modules register it (auth ends the user's sessions), so users need not know their tables.
+ */
+export type UserDisabledHook = (userId: string, transaction: EntityManager) => Promise<void>;
 
 export interface UserChanges {
   name?: string;
@@ -16,6 +22,7 @@ export interface UserChanges {
 @Injectable()
 export class UsersService implements OnApplicationBootstrap {
   private readonly logger = new Logger(UsersService.name);
+  private readonly disabledHooks = new Set<UserDisabledHook>();
 
   constructor(
     @InjectRepository(UserEntity) private readonly users: Repository<UserEntity>,
@@ -32,6 +39,11 @@ export class UsersService implements OnApplicationBootstrap {
       const result = await this.users.createQueryBuilder().insert().values({ email, role: 'admin' }).orIgnore().execute();
       if (result.identifiers.some(Boolean)) this.logger.log(`Created admin ${email} from ADMIN_USERS`);
     }
+  }
+
+  /** Runs `hook` in the transaction of every change that disables a user; update() awaits it. */
+  onDisable(hook: UserDisabledHook): void {
+    this.disabledHooks.add(hook);
   }
 
   findAll(): Promise<UserEntity[]> {
@@ -66,16 +78,27 @@ export class UsersService implements OnApplicationBootstrap {
     return this.getByEmail(normalised);
   }
 
+  /**
+   * Disabling and what it ends commit as one: when this returns, the user's sessions are gone, and a
+   * re-enable that follows cannot meet one still waiting to be deleted. Other instances hear after commit.
+   */
   async update(email: string, changes: UserChanges): Promise<UserEntity> {
-    const user = await this.getByEmail(email);
-    Object.assign(user, changes);
-    const saved = await this.users.save(user);
-    await this.accessChanges.announce({ userId: user.id, sessionsEnded: changes.disabled === true });
+    const saved = await this.users.manager.transaction(async (transaction) => {
+      // Locked, so two admins changing one user at once apply both changes rather than lose one.
+      const user = await transaction.findOne(UserEntity, { where: { email: email.toLowerCase() }, lock: { mode: 'pessimistic_write' } });
+      if (!user) throw new UserNotFoundError(email);
+      Object.assign(user, changes);
+      const updated = await transaction.save(user);
+      if (changes.disabled === true) for (const hook of this.disabledHooks) await hook(user.id, transaction);
+      return updated;
+    });
+    await this.accessChanges.announce({ userId: saved.id });
     return saved;
   }
 
   async remove(email: string): Promise<void> {
     const user = await this.getByEmail(email);
+    // The schema cascades the delete to the user's sessions and tokens, in this same statement.
     await this.users.delete({ id: user.id });
     await this.accessChanges.announce({ userId: user.id });
   }

@@ -1,3 +1,4 @@
+import { Clock } from '../../src/common/clock';
 import { UsersService } from '../../src/users/users.service';
 import { MockOAuthProvider, startMockOAuthProvider } from '../support/mock-oauth';
 import { MockRack, startMockRack } from '../support/mock-rack';
@@ -5,6 +6,17 @@ import { Browser } from '../support/browser';
 import { TEST_OAUTH_CLIENT, TestGateway, basicAuth, startTestGateway } from '../support/test-gateway';
 
 const ADMIN = 'boss@example.com';
+const MINUTE_MS = 60_000;
+
+/** Some of what helmet sets by default: on the gateway's own answers; rack answers pass as the rack sent them. */
+const SECURITY_HEADERS = [
+  'content-security-policy',
+  'strict-transport-security',
+  'x-content-type-options',
+  'x-frame-options',
+  'cross-origin-opener-policy',
+  'referrer-policy',
+];
 
 /** A gateway with Google sign-in against the mock provider, and the rack behind it. */
 async function startSignInStack(env: Record<string, string>) {
@@ -30,6 +42,26 @@ describe('Google sign-in, sessions and CSRF', () => {
   });
 
   afterAll(() => close());
+
+  afterEach(() => jest.restoreAllMocks());
+
+  /** Stops the gateway's clock at the present; tests move it instead of sleeping. */
+  function stopClock(): { readonly start: number; set(at: number): void } {
+    const start = Date.now();
+    let now = start;
+    jest.spyOn(gateway.app.get(Clock), 'now').mockImplementation(() => new Date(now));
+    return {
+      start,
+      set(at: number) {
+        now = at;
+      },
+    };
+  }
+
+  const securityHeaders = (response: Response) =>
+    Object.fromEntries(SECURITY_HEADERS.map((header) => [header, response.headers.get(header)]));
+
+  const meStatus = async (browser: Browser) => (await browser.get(`${gateway.url}/api/v1/me`)).status;
 
   async function signIn(
     browser: Browser,
@@ -83,6 +115,79 @@ describe('Google sign-in, sessions and CSRF', () => {
     expect(cookie).toMatch(/HttpOnly/i);
     expect(cookie).toMatch(/SameSite=Lax/i);
     expect(cookie).toMatch(/Path=\/api\//);
+  });
+
+  it('gives a new session at sign-in: the session cookie held before it (a planted one) signs nobody in', async () => {
+    const browser = new Browser();
+    oauth.queueLogin({ email: ADMIN });
+    const login = await browser.get(`${gateway.url}/api/v1/auth/login`);
+    const beforeSignIn = browser.cookie(gateway.url, 'rgw_session');
+    expect(beforeSignIn).toBeDefined();
+    const authorize = await browser.get(login.headers.get('location') ?? '');
+    expect((await browser.get(authorize.headers.get('location') ?? '')).status).toBe(302);
+
+    expect(browser.cookie(gateway.url, 'rgw_session')).not.toBe(beforeSignIn);
+    expect(await meStatus(browser)).toBe(200);
+    const planted = await fetch(`${gateway.url}/api/v1/me`, { headers: { cookie: `rgw_session=${beforeSignIn}` } });
+    expect(planted.status).toBe(401);
+  });
+
+  it('ends a session at its absolute lifetime however busy it is, and refuses it once expired', async () => {
+    const { idleMs, maxAgeMs } = gateway.config.sessions;
+    const clock = stopClock();
+    const browser = new Browser();
+    expect((await signIn(browser, ADMIN)).response.status).toBe(200);
+
+    // Busy: never idle for long, each request moving the idle expiry on, up to a minute before the end.
+    const lastActive = clock.start + maxAgeMs - MINUTE_MS;
+    for (let at = clock.start + idleMs - MINUTE_MS; at < lastActive; at += idleMs - MINUTE_MS) {
+      clock.set(at);
+      expect(await meStatus(browser)).toBe(200);
+    }
+    clock.set(lastActive);
+    expect(await meStatus(browser)).toBe(200);
+
+    clock.set(clock.start + maxAgeMs + 1_000);
+    expect(await meStatus(browser)).toBe(401);
+  });
+
+  it('ends a session left unused for the idle period, and each use moves that period on', async () => {
+    const { idleMs } = gateway.config.sessions;
+    const clock = stopClock();
+    const browser = new Browser();
+    expect((await signIn(browser, ADMIN)).response.status).toBe(200);
+
+    const firstUse = clock.start + idleMs - 1_000;
+    clock.set(firstUse);
+    expect(await meStatus(browser)).toBe(200);
+    // Past the idle period counted from sign-in: alive only because the first use moved it on.
+    const secondUse = firstUse + idleMs - 1_000;
+    clock.set(secondUse);
+    expect(await meStatus(browser)).toBe(200);
+
+    clock.set(secondUse + idleMs + 1_000);
+    expect(await meStatus(browser)).toBe(401);
+  });
+
+  it('puts the security headers on the gateway’s own answers, and leaves the rack’s answers as the rack sent them', async () => {
+    const { token } = await gateway.createUserWithToken('headers@example.com', 'viewer');
+    const own = await fetch(`${gateway.url}/api/v1/me`, { headers: { authorization: basicAuth(token) } });
+    expect(own.status).toBe(200);
+    expect(securityHeaders(own)).toEqual({
+      'content-security-policy': expect.stringContaining("default-src 'self'"),
+      'strict-transport-security': expect.stringMatching(/^max-age=\d+/),
+      'x-content-type-options': 'nosniff',
+      'x-frame-options': 'SAMEORIGIN',
+      'cross-origin-opener-policy': 'same-origin',
+      'referrer-policy': 'no-referrer',
+    });
+
+    const proxied = await fetch(`${gateway.url}/apps`, { headers: { authorization: basicAuth(token) } });
+    const direct = await fetch(`${rack.url}/apps`, { headers: { authorization: basicAuth(rack.password) } });
+    expect(proxied.status).toBe(200);
+    // The rack sets two of them itself (X-Frame-Options: DENY among them); the rest must not appear.
+    expect(securityHeaders(proxied)).toEqual(securityHeaders(direct));
+    expect(securityHeaders(proxied)).toMatchObject({ 'content-security-policy': null, 'strict-transport-security': null });
   });
 
   it('refuses a cookie-authenticated change without the CSRF token, and changes nothing', async () => {
