@@ -1,5 +1,4 @@
-import { Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryColumn } from 'typeorm';
-import { UserEntity } from '../users/user.entity';
+import { Column, CreateDateColumn, Entity, ForeignKey, Index, PrimaryColumn } from 'typeorm';
 
 @Entity('sessions')
 @Index('sessions_user_id_idx', ['userId'])
@@ -9,12 +8,10 @@ export class SessionEntity {
   @PrimaryColumn({ name: 'id_hash', type: 'char', length: 64 })
   idHash!: string;
 
+  /** The signed-in user; null until sign-in. The constraint names the users table, not users' entity class. */
   @Column({ name: 'user_id', type: 'uuid', nullable: true })
+  @ForeignKey('users', { name: 'sessions_user_id_fkey', onDelete: 'CASCADE' })
   userId!: string | null;
-
-  @ManyToOne(() => UserEntity, { onDelete: 'CASCADE' })
-  @JoinColumn({ name: 'user_id', foreignKeyConstraintName: 'sessions_user_id_fkey' })
-  user?: UserEntity;
 
   @Column({ type: 'jsonb' })
   data!: Record<string, unknown>;

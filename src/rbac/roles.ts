@@ -66,13 +66,6 @@ export const ROLE_DEFINITIONS: Readonly<Record<Role, RoleDefinition>> = {
   },
 };
 
-/** How roles compare when a token's scope must not exceed its creator's. */
-const RANK: Readonly<Record<Role, number>> = { cicd: 0, viewer: 0, ops: 1, deployer: 2, admin: 3 };
-
-export function roleRank(role: Role): number {
-  return RANK[role];
-}
-
 /** Every grant of a role, its inherited ones included. */
 export function grantsOf(role: Role): Grant[] {
   const definition = ROLE_DEFINITIONS[role];

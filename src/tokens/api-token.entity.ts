@@ -1,6 +1,5 @@
-import { Check, Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn } from 'typeorm';
+import { Check, Column, CreateDateColumn, Entity, ForeignKey, Index, PrimaryGeneratedColumn } from 'typeorm';
 import type { Role } from '../rbac/roles';
-import { UserEntity } from '../users/user.entity';
 
 @Entity('api_tokens')
 @Index('api_tokens_token_hash_key', ['tokenHash'], { unique: true })
@@ -10,12 +9,13 @@ export class ApiTokenEntity {
   @PrimaryGeneratedColumn('uuid')
   id!: string;
 
+  /**
+   * The owner, whom tokens reads through UsersService. The constraint names the users table rather than
+   * its entity class, so tokens declares its foreign key without reaching into the users module.
+   */
   @Column({ name: 'user_id', type: 'uuid' })
+  @ForeignKey('users', { name: 'api_tokens_user_id_fkey', onDelete: 'CASCADE' })
   userId!: string;
-
-  @ManyToOne(() => UserEntity, { onDelete: 'CASCADE' })
-  @JoinColumn({ name: 'user_id', foreignKeyConstraintName: 'api_tokens_user_id_fkey' })
-  user?: UserEntity;
 
   @Column({ type: 'varchar', length: 100 })
   name!: string;

@@ -1,4 +1,5 @@
-import { digestsEqual, generateTokenSecret, hashTokenSecret, looksLikeTokenSecret } from './token-secret';
+import { createHash } from 'node:crypto';
+import { generateTokenSecret, hashTokenSecret, looksLikeTokenSecret } from './token-secret';
 
 describe('token secrets', () => {
   it('are rgw_ plus 256 bits in the alphabet the convox CLI sends unescaped', () => {
@@ -19,11 +20,10 @@ describe('token secrets', () => {
     expect(looksLikeTokenSecret(`rgw_${'a'.repeat(42)}%`)).toBe(false);
   });
 
-  it('hash to SHA-256 hex and compare digests exactly', () => {
+  it('hash to SHA-256 in hex, the same for the same secret only', () => {
     const hash = hashTokenSecret('rgw_example');
-    expect(hash).toMatch(/^[0-9a-f]{64}$/);
-    expect(digestsEqual(hash, hashTokenSecret('rgw_example'))).toBe(true);
-    expect(digestsEqual(hash, hashTokenSecret('rgw_exampleX'))).toBe(false);
-    expect(digestsEqual(hash, 'abcd')).toBe(false);
+    expect(hash).toBe(createHash('sha256').update('rgw_example').digest('hex'));
+    expect(hashTokenSecret('rgw_example')).toBe(hash);
+    expect(hashTokenSecret('rgw_exampleX')).not.toBe(hash);
   });
 });

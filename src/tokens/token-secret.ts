@@ -1,4 +1,4 @@
-import { hash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { hash, randomBytes } from 'node:crypto';
 
 export const TOKEN_PREFIX = 'rgw_';
 /** rgw_ + 256 random bits in base64url: only [A-Za-z0-9_-], which the convox CLI sends unescaped. */
@@ -15,11 +15,4 @@ export function hashTokenSecret(secret: string): string {
 
 export function looksLikeTokenSecret(candidate: string): boolean {
   return TOKEN_PATTERN.test(candidate);
-}
-
-/** Compares two hex digests without leaking, through timing, how much of them matched. */
-export function digestsEqual(a: string, b: string): boolean {
-  const left = Buffer.from(a, 'hex');
-  const right = Buffer.from(b, 'hex');
-  return left.length === right.length && timingSafeEqual(left, right);
 }

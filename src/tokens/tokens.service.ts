@@ -5,8 +5,9 @@ import type { RoleBinding } from '../rbac/principal-ability';
 import type { Role } from '../rbac/roles';
 import type { UserEntity } from '../users/user.entity';
 import { type AccessChange, AccessChanges } from '../users/access-changes.service';
+import { UsersService } from '../users/users.service';
 import { ApiTokenEntity } from './api-token.entity';
-import { digestsEqual, generateTokenSecret, hashTokenSecret, looksLikeTokenSecret } from './token-secret';
+import { generateTokenSecret, hashTokenSecret, looksLikeTokenSecret } from './token-secret';
 import { TokenNotFoundError } from './tokens.errors';
 
 export interface AuthenticatedToken {
@@ -33,12 +34,13 @@ interface CachedToken {
   readonly result: AuthenticatedToken;
   readonly expiresAt: number | null;
   readonly cachedAt: number;
+  /** When this instance last wrote (or the database last held) last_used_at: bounded by the cache. */
+  lastUsedAt: number;
 }
 
 @Injectable()
 export class TokensService {
   private readonly logger = new Logger(TokensService.name);
-  private readonly lastUsedWrites = new Map<string, number>();
   /** Live tokens by hash, so a proxied request costs no database round trip. */
   private readonly cache = new Map<string, CachedToken>();
   /** Bumped by every access change: a lookup that raced a change is not cached. */
@@ -46,6 +48,7 @@ export class TokensService {
 
   constructor(
     @InjectRepository(ApiTokenEntity) private readonly tokens: Repository<ApiTokenEntity>,
+    private readonly users: UsersService,
     private readonly accessChanges: AccessChanges,
   ) {
     accessChanges.onChange((change) => this.forget(change));
@@ -85,37 +88,42 @@ export class TokensService {
   }
 
   /**
-   * Resolves a presented secret to its live token and enabled owner, or null. Looking up by hash keeps
-   * the secret out of the database; the digest comparison after the lookup is constant-time.
+   * Resolves a presented secret to its live token and enabled owner, or null. The lookup by hash is the
+   * only comparison: the secret never reaches the database, and what the index's timing could reveal
+   * (how much of a stored hash matches the hash of a guess) does not help anyone choose the next guess.
+   * A cache hit costs no query; a miss costs two: the token, then its owner through UsersService.
    */
   async authenticate(secret: string, now = new Date()): Promise<AuthenticatedToken | null> {
     if (!looksLikeTokenSecret(secret)) return null;
     const tokenHash = hashTokenSecret(secret);
-    const cached = this.accessChanges.isSynchronised ? this.cache.get(tokenHash) : undefined;
-    if (cached && now.getTime() - cached.cachedAt < CACHE_TTL_MS && (cached.expiresAt === null || cached.expiresAt > now.getTime())) {
-      this.recordUse(cached.result.tokenId, now);
+    const cached = this.cache.get(tokenHash);
+    if (
+      cached &&
+      this.accessChanges.isSynchronised &&
+      now.getTime() - cached.cachedAt < CACHE_TTL_MS &&
+      (cached.expiresAt === null || cached.expiresAt > now.getTime())
+    ) {
+      if (this.lastUseIsStale(cached.lastUsedAt, now)) cached.lastUsedAt = this.recordUse(cached.result.tokenId, now);
       return cached.result;
     }
     const generation = this.generation;
-    const token = await this.tokens
-      .createQueryBuilder('token')
-      .addSelect('token.tokenHash')
-      .innerJoinAndSelect('token.user', 'user')
-      .where('token.tokenHash = :tokenHash', { tokenHash })
-      .getOne();
-    if (!token?.user || !digestsEqual(token.tokenHash, tokenHash)) return null;
-    if (token.revokedAt || token.user.disabled) return null;
+    const token = await this.tokens.findOneBy({ tokenHash });
+    if (!token || token.revokedAt) return null;
     if (token.expiresAt && token.expiresAt <= now) return null;
-    this.recordUse(token.id, now);
-    const scope = token.role || token.appScopes ? { role: token.role ?? token.user.role, appScopes: token.appScopes } : null;
-    const result = { tokenId: token.id, user: token.user, scope };
-    if (generation === this.generation) this.remember(tokenHash, result, token.expiresAt, now);
+    const user = await this.users.findById(token.userId);
+    if (!user || user.disabled) return null;
+    // The cached entry may know of a write the database has not finished yet.
+    let lastUsedAt = Math.max(token.lastUsedAt?.getTime() ?? 0, cached?.lastUsedAt ?? 0);
+    if (this.lastUseIsStale(lastUsedAt, now)) lastUsedAt = this.recordUse(token.id, now);
+    const scope = token.role || token.appScopes ? { role: token.role ?? user.role, appScopes: token.appScopes } : null;
+    const result = { tokenId: token.id, user, scope };
+    if (generation === this.generation) this.remember(tokenHash, result, token.expiresAt, lastUsedAt, now);
     return result;
   }
 
-  private remember(tokenHash: string, result: AuthenticatedToken, expiresAt: Date | null, now: Date): void {
+  private remember(tokenHash: string, result: AuthenticatedToken, expiresAt: Date | null, lastUsedAt: number, now: Date): void {
     if (this.cache.size >= CACHE_MAX_ENTRIES) this.cache.delete(this.cache.keys().next().value as string);
-    this.cache.set(tokenHash, { result, expiresAt: expiresAt?.getTime() ?? null, cachedAt: now.getTime() });
+    this.cache.set(tokenHash, { result, expiresAt: expiresAt?.getTime() ?? null, cachedAt: now.getTime(), lastUsedAt });
   }
 
   private forget(change: AccessChange): void {
@@ -129,12 +137,15 @@ export class TokensService {
     }
   }
 
-  private recordUse(tokenId: string, now: Date): void {
-    const last = this.lastUsedWrites.get(tokenId) ?? 0;
-    if (now.getTime() - last < LAST_USED_WRITE_INTERVAL_MS) return;
-    this.lastUsedWrites.set(tokenId, now.getTime());
+  private lastUseIsStale(lastUsedAt: number, now: Date): boolean {
+    return now.getTime() - lastUsedAt >= LAST_USED_WRITE_INTERVAL_MS;
+  }
+
+  /** Writes last_used_at off the request path; returns the time written. */
+  private recordUse(tokenId: string, now: Date): number {
     this.tokens.update({ id: tokenId }, { lastUsedAt: now }).catch((error: Error) => {
       this.logger.warn(`Could not record token use: ${error.message}`);
     });
+    return now.getTime();
   }
 }

@@ -4,7 +4,7 @@ import { CurrentPrincipal } from '../auth/decorators/current-principal.decorator
 import type { Principal } from '../auth/principal';
 import { Authorize } from '../rbac/decorators/authorize.decorator';
 import { PermissionDeniedError } from '../rbac/rbac.errors';
-import { type Role, roleRank } from '../rbac/roles';
+import type { Role } from '../rbac/roles';
 import { CreateUserDto } from './dto/create-user.dto';
 import { UpdateUserDto } from './dto/update-user.dto';
 import { UserResponseDto } from './dto/user-response.dto';
@@ -40,7 +40,6 @@ export class UsersController {
   ): Promise<UserResponseDto> {
     const target = await this.users.getByEmail(email);
     if (target.id === principal.user.id) {
-      if (body.role && roleRank(body.role) > roleRank(target.role)) throw new PermissionDeniedError('you cannot raise your own role');
       if (body.disabled) throw new PermissionDeniedError('you cannot disable yourself');
       if (body.appScopes !== undefined && target.appScopes !== null)
         throw new PermissionDeniedError('you cannot change your own app scopes');
