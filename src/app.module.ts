@@ -5,6 +5,7 @@ import type { DestinationStream } from 'pino';
 import { AuthModule } from './auth/auth.module';
 import { AuthenticationGuard } from './auth/guards/authentication.guard';
 import { CsrfGuard } from './auth/guards/csrf.guard';
+import { ClockModule } from './common/clock';
 import { GatewayExceptionFilter } from './common/errors/gateway-exception.filter';
 import { GatewayConfigModule } from './config/config.module';
 import type { GatewayConfig } from './config/gateway-config';
@@ -14,6 +15,7 @@ import { RackRequestGuard } from './proxy/guards/rack-request.guard';
 import { ProxyModule } from './proxy/proxy.module';
 import { PolicyGuard } from './rbac/guards/policy.guard';
 import { RbacModule } from './rbac/rbac.module';
+import { SecretsModule } from './secrets/secrets.module';
 import { TokensModule } from './tokens/tokens.module';
 import { UsersModule } from './users/users.module';
 
@@ -27,6 +29,7 @@ export class AppModule {
       module: AppModule,
       imports: [
         GatewayConfigModule.forRoot(config),
+        ClockModule,
         LoggerModule.forRoot({
           pinoHttp: [
             {
@@ -47,6 +50,7 @@ export class AppModule {
         AuthModule,
         RbacModule,
         HealthModule,
+        SecretsModule,
         // Last: its catch-all route must not shadow the gateway's own routes.
         ProxyModule,
       ],

@@ -1,6 +1,7 @@
 import fastifyCookie from '@fastify/cookie';
 import fastifyCsrfProtection from '@fastify/csrf-protection';
 import fastifySession from '@fastify/session';
+import type { DynamicModule } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, type OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
@@ -28,19 +29,22 @@ export interface GatewayOptions {
   readonly config: GatewayConfig;
   /** Where log lines go (tests capture them); stdout by default. */
   readonly logDestination?: DestinationStream;
+  /** Wraps the application module, e.g. to register one more pipeline stage; the gateway runs as it is without. */
+  readonly wrapModule?: (appModule: DynamicModule) => DynamicModule;
 }
 
 /**
  * Builds the whole gateway: what cannot be a Nest provider (adapter, Fastify plugins, security headers,
  * the OpenAPI console) is wired here. main.ts and every end-to-end test go through this one function.
  */
-export async function createGateway({ config, logDestination }: GatewayOptions): Promise<NestFastifyApplication> {
+export async function createGateway({ config, logDestination, wrapModule }: GatewayOptions): Promise<NestFastifyApplication> {
   const adapter = new FastifyAdapter({
     serverFactory: (handler: FastifyServerFactoryHandler) => createGatewayServer(handler, config),
     // Rack paths are proxied verbatim; Fastify must not reject them for their length.
     routerOptions: { maxParamLength: 2048 },
   });
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, logDestination), adapter, {
+  const appModule = AppModule.forRoot(config, logDestination);
+  const app = await NestFactory.create<NestFastifyApplication>(wrapModule ? wrapModule(appModule) : appModule, adapter, {
     bufferLogs: true,
     bodyParser: false,
     abortOnError: false,

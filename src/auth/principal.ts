@@ -1,5 +1,4 @@
 import type { RoleBinding } from '../rbac/principal-ability';
-import type { AllowedRackRequest } from '../rbac/rack-authorizer.service';
 import type { UserEntity } from '../users/user.entity';
 
 /** Who is making a request, and with what credential. Set by the authentication guard. */
@@ -10,7 +9,5 @@ export type Principal =
 declare module 'fastify' {
   interface FastifyRequest {
     principal?: Principal;
-    /** For proxied requests: the matched rack route and the caller's ability, from the policy guard. */
-    rackDecision?: AllowedRackRequest;
   }
 }

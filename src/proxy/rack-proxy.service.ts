@@ -8,9 +8,9 @@ import { GATEWAY_CONFIG, GatewayConfig } from '../config/gateway-config';
 import { RackConnection } from '../rack/rack-connection';
 import { rackRequestTargetUrl } from '../rack/rack-request-target';
 import type { AllowedRackRequest } from '../rbac/rack-authorizer.service';
-import { SecretMasker } from '../rbac/secret-masker.service';
-import { MASK } from '../rbac/secret-values';
-import { redactBuildRepositories } from './build-repository-redactor';
+import { type RackAnswerFilter, RackBehaviours } from './rack-behaviours';
+import type { HttpExchange, WebsocketExchange } from './rack-exchange';
+import { RackExchanges } from './rack-exchanges.service';
 import { prepareRackRequestHeaders, stripRackResponseHeaders } from './rack-headers';
 import { WebsocketRefusal } from './websocket-refusal';
 
@@ -25,35 +25,34 @@ class UpstreamIdleTimeoutError extends Error {
  */
 const MAX_REWRITTEN_ANSWER_BYTES = 32 * 1024 * 1024;
 
-/**
- * After the rack's side of a websocket closes, the client's is ended and given this long to take what
- * is already queued (the rack's last frames) before its socket is destroyed.
- */
-const SOCKET_LINGER_MS = 5_000;
+/** An HTTP exchange in flight, and the filter its answer goes through, if any. */
+interface InFlight {
+  readonly exchange: HttpExchange;
+  readonly filter: RackAnswerFilter | undefined;
+}
 
 /**
  * Forwards requests to the rack with http-proxy: bodies stream both ways unbuffered, sockets to the
  * rack are pooled, and the client's credentials are swapped for the rack's. An answer is read and
- * rewritten only when this caller may not see all of it (masked secrets, apps out of scope) or when
- * it can carry the rack password (builds). When either end of an exchange goes away, so does the other.
+ * rewritten only when the route's answer filter applies to this caller. When either end of an exchange
+ * goes away, so does the other.
  */
 @Injectable()
 export class RackProxy implements OnModuleDestroy {
   private readonly logger = new Logger(RackProxy.name);
   private readonly proxy;
-  private readonly publicUrl: URL;
-  /** Requests whose answers this gateway rewrites, with what it needs to do so. */
-  private readonly rewrites = new WeakMap<IncomingMessage, AllowedRackRequest>();
-  /** Client ends of exchanges still open (responses and upgraded sockets): cut at shutdown. */
-  private readonly openExchanges = new Set<{ destroy(): void }>();
+  private readonly inFlight = new WeakMap<IncomingMessage, InFlight>();
+  private readonly upgrading = new WeakMap<IncomingMessage, WebsocketExchange>();
+  /** Rack sockets of accepted upgrades, until http-proxy has piped them. */
+  private readonly opening = new WeakMap<Duplex, WebsocketExchange>();
 
   constructor(
     private readonly rack: RackConnection,
     private readonly refusal: WebsocketRefusal,
-    private readonly masker: SecretMasker,
+    private readonly behaviours: RackBehaviours,
+    private readonly exchanges: RackExchanges,
     @Inject(GATEWAY_CONFIG) config: GatewayConfig,
   ) {
-    this.publicUrl = new URL(config.http.publicUrl);
     this.proxy = createProxyServer({
       target: rack.target.href,
       agent: rack.agent,
@@ -72,58 +71,52 @@ export class RackProxy implements OnModuleDestroy {
       proxyRequest.setTimeout(idleTimeoutMs, () => proxyRequest.destroy(new UpstreamIdleTimeoutError('the rack stopped answering')));
       closeRackLegWithClient(proxyRequest, response);
     });
-    this.proxy.on('proxyReqWs', (proxyRequest, _request, socket) => this.onRackUpgradeRequest(proxyRequest, socket));
+    this.proxy.on('proxyReqWs', (proxyRequest, request) => this.onRackUpgradeRequest(proxyRequest, request));
+    // Emitted once http-proxy has piped the two sockets of an accepted upgrade.
+    this.proxy.on('open', (rackSocket: Duplex) => this.opening.get(rackSocket)?.follow(rackSocket));
     this.proxy.on('proxyRes', (proxyResponse, request, response) => this.onRackResponse(proxyResponse, request, response));
     this.proxy.on('error', (error, request, target) => this.onRackError(error, request, target));
   }
 
   /** Forwards an authorized request; `body`, when given, replaces the (already consumed) request body. */
   forward(request: IncomingMessage, response: ServerResponse, principal: Principal, decision: AllowedRackRequest, body?: Buffer): void {
+    const exchange = this.exchanges.openHttp(request, response, principal, decision, request.headers.authorization);
     request.url = rackRequestTargetUrl(decision.target, this.rack.basePath);
     prepareRackRequestHeaders(request.headers, { authorization: this.rack.authorization, actor: principal.user.email, upgrade: false });
-    const filter = decision.route.responseFilter;
-    const selfHandleResponse = filter !== undefined && this.masker.needsRewrite(filter, decision);
-    if (selfHandleResponse) this.rewrites.set(request, decision);
-    this.track(response);
+    const filter = this.behaviours.answerFilterFor(decision);
+    this.inFlight.set(request, { exchange, filter });
+    const selfHandleResponse = filter !== undefined;
     if (body === undefined) {
+      exchange.countRequestBody(request);
       this.proxy.web(request, response, { selfHandleResponse });
       return;
     }
+    exchange.bytesIn = body.length;
     request.headers['content-length'] = String(body.length);
     delete request.headers['transfer-encoding'];
     this.proxy.web(request, response, { selfHandleResponse, buffer: Readable.from([body]) });
   }
 
   forwardUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer, principal: Principal, decision: AllowedRackRequest): void {
+    this.upgrading.set(request, this.exchanges.openWebsocket(socket, principal, decision, request.headers.authorization));
     request.url = rackRequestTargetUrl(decision.target, this.rack.basePath);
     prepareRackRequestHeaders(request.headers, { authorization: this.rack.authorization, actor: principal.user.email, upgrade: true });
-    this.track(socket);
     // Once upgraded, the two sockets are piped: frames pass byte for byte, opcodes and pings included.
     this.proxy.ws(request, socket, head, { agent: this.rack.upgradeAgent });
   }
 
   onModuleDestroy(): void {
-    // Shutdown must finish: long log streams and exec sessions would otherwise hold the server open.
-    for (const exchange of this.openExchanges) exchange.destroy();
     this.proxy.close();
   }
 
-  private track(clientEnd: ServerResponse | Duplex): void {
-    this.openExchanges.add(clientEnd);
-    clientEnd.once('close', () => this.openExchanges.delete(clientEnd));
-  }
-
-  private onRackUpgradeRequest(proxyRequest: ClientRequest, socket: Duplex): void {
-    proxyRequest.on('response', (answer: IncomingMessage) => {
-      // The rack refused the upgrade: http-proxy relays its answer and only half-closes the socket.
-      if (answer.statusCode !== 101) answer.once('end', () => destroyWhenFlushed(socket));
-    });
+  private onRackUpgradeRequest(proxyRequest: ClientRequest, request: IncomingMessage): void {
+    const exchange = this.upgrading.get(request);
+    if (!exchange) return;
+    // Registered before http-proxy's own listeners, so the exchange follows the sockets from their first byte.
+    proxyRequest.on('response', (answer: IncomingMessage) => exchange.refusedByRack(answer));
     proxyRequest.on('upgrade', (_answer: IncomingMessage, rackSocket: Duplex) => {
-      rackSocket.once('close', () => {
-        if (!socket.writableEnded) socket.end();
-        destroyWhenFlushed(socket);
-      });
-      socket.once('close', () => rackSocket.destroy());
+      exchange.upgraded(rackSocket);
+      this.opening.set(rackSocket, exchange);
     });
   }
 
@@ -137,8 +130,10 @@ export class RackProxy implements OnModuleDestroy {
     // shouldKeepAlive) decides ours; http-proxy would otherwise answer keep-alive to a client that asked to close.
     proxyResponse.headers.connection = response.shouldKeepAlive ? 'keep-alive' : 'close';
     this.redactHead(proxyResponse);
-    const decision = this.rewrites.get(request);
-    if (decision) this.rewriteAnswer(proxyResponse, request, response, decision);
+    const inFlight = this.inFlight.get(request);
+    if (!inFlight) return;
+    if (inFlight.filter) this.rewriteAnswer(proxyResponse, request, response, inFlight.filter, inFlight.exchange);
+    else inFlight.exchange.countAnswer(proxyResponse);
   }
 
   /** Last line of defence: no header or reason phrase of any answer carries the rack's credential, in any form. */
@@ -155,9 +150,9 @@ export class RackProxy implements OnModuleDestroy {
       }
       const value = headers[name];
       if (typeof value === 'string') {
-        if (this.rack.leaksCredential(value)) headers[name] = this.rack.redactCredential(value, MASK);
+        if (this.rack.leaksCredential(value)) headers[name] = this.rack.redactCredential(value);
       } else if (value?.some((item) => this.rack.leaksCredential(item))) {
-        headers[name] = value.map((item) => this.rack.redactCredential(item, MASK));
+        headers[name] = value.map((item) => this.rack.redactCredential(item));
       }
     }
   }
@@ -166,7 +161,8 @@ export class RackProxy implements OnModuleDestroy {
     proxyResponse: IncomingMessage,
     request: IncomingMessage,
     response: ServerResponse,
-    decision: AllowedRackRequest,
+    filter: RackAnswerFilter,
+    exchange: HttpExchange,
   ): void {
     const refuseTooLarge = () => {
       proxyResponse.destroy();
@@ -188,38 +184,35 @@ export class RackProxy implements OnModuleDestroy {
       const status = proxyResponse.statusCode ?? 502;
       let body: string;
       try {
-        body = this.rewriteBody(Buffer.concat(chunks).toString('utf8'), status, decision);
+        body = this.rewriteBody(Buffer.concat(chunks).toString('utf8'), status, filter, exchange.decision);
       } catch (error) {
-        this.logger.error(`rewriting ${request.method} ${decision.target.path} failed: ${(error as Error).message}`);
+        this.logger.error(`rewriting ${request.method} ${exchange.decision.target.path} failed: ${(error as Error).message}`);
         this.answerError(request, response, 502, 'rack answer could not be filtered');
         return;
       }
-      const headers = { ...proxyResponse.headers, 'content-length': String(Buffer.byteLength(body)) };
+      const length = Buffer.byteLength(body);
+      exchange.bytesOut = length;
+      const headers = { ...proxyResponse.headers, 'content-length': String(length) };
       delete headers['transfer-encoding'];
       response.writeHead(status, headers);
       response.end(body);
     });
   }
 
-  private rewriteBody(text: string, status: number, decision: AllowedRackRequest): string {
+  private rewriteBody(text: string, status: number, filter: RackAnswerFilter, decision: AllowedRackRequest): string {
     let rewritten = text;
-    const filter = decision.route.responseFilter;
-    if (status >= 200 && status < 300 && filter) {
+    if (status >= 200 && status < 300) {
       let parsed: unknown;
       try {
         parsed = JSON.parse(text);
       } catch {
-        // Not JSON: nothing to mask structurally; the credential sweep below still applies.
+        // Not JSON: nothing to filter structurally; the credential sweep below still applies.
       }
-      if (parsed !== undefined) {
-        const result =
-          filter === 'builds' ? redactBuildRepositories(parsed, this.publicUrl) : this.masker.rewrite(filter, parsed, decision);
-        // The rack's own format: two-space indentation and a trailing newline.
-        rewritten = `${JSON.stringify(result, null, 2)}\n`;
-      }
+      // The rack's own format: two-space indentation and a trailing newline.
+      if (parsed !== undefined) rewritten = `${JSON.stringify(filter.filter(parsed, decision), null, 2)}\n`;
     }
     // Last line of defence: no copy of the rack's credential leaves in an answer the gateway has read.
-    return this.rack.redactCredential(rewritten, MASK);
+    return this.rack.redactCredential(rewritten);
   }
 
   private onRackError(error: NodeJS.ErrnoException, request: IncomingMessage, target: unknown): void {
@@ -254,20 +247,6 @@ function closeRackLegWithClient(proxyRequest: ClientRequest, response: ServerRes
   }
   response.once('close', () => {
     if (!response.writableFinished) proxyRequest.destroy();
-  });
-}
-
-/** Destroys a client socket once what is queued on it has been flushed, or after a grace period. */
-function destroyWhenFlushed(socket: Duplex): void {
-  if (socket.destroyed) return;
-  if (socket.writableFinished) {
-    socket.destroy();
-    return;
-  }
-  const linger = setTimeout(() => socket.destroy(), SOCKET_LINGER_MS).unref();
-  socket.once('finish', () => {
-    clearTimeout(linger);
-    socket.destroy();
   });
 }
 

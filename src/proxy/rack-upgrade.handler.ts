@@ -1,50 +1,60 @@
-import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
-import { HttpAdapterHost } from '@nestjs/core';
+import { HttpException, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { ExternalContextCreator, HttpAdapterHost, ModuleRef } from '@nestjs/core';
 import { STATUS_CODES, type IncomingMessage, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { RequestAuthenticator } from '../auth/request-authenticator.service';
 import { isGatewayPath } from '../common/gateway-paths';
 import { GATEWAY_CONFIG, GatewayConfig } from '../config/gateway-config';
-import { readRackRequest } from '../rack/rack-request-target';
-import { RackAuthorizer } from '../rbac/rack-authorizer.service';
-import { RackProxy } from './rack-proxy.service';
+import { ProxyController } from './proxy.controller';
+import { RackUpgradeRequest } from './rack-upgrade-request';
 import { WebsocketRefusal } from './websocket-refusal';
 
 /**
- * Websocket upgrades (exec, logs, proxy, console...) never reach Nest's router, so this handler gives
- * them the same rules as HTTP: the target read as the rack will, a gateway token, then the route table,
- * before the rack is contacted. Whatever it refuses it also closes, so no socket outlives its refusal.
+ * Websocket upgrades (exec, logs, proxy, console...) never reach Nest's router. This handler runs them
+ * through the very same pipeline as HTTP requests: Nest's ExternalContextCreator (what @nestjs/websockets
+ * uses) wraps the proxy controller's upgrade handler with the application's guards and interceptors,
+ * the same instances in the same order, so a stage registered once meets both. Whatever it refuses it
+ * answers the rack's way and closes, so no socket outlives its refusal.
  */
 @Injectable()
 export class RackUpgradeHandler implements OnApplicationBootstrap {
   private readonly logger = new Logger(RackUpgradeHandler.name);
   private readonly publicOrigin: string;
+  private pipeline: ((upgrade: RackUpgradeRequest) => Promise<unknown>) | undefined;
 
   constructor(
     private readonly adapterHost: HttpAdapterHost,
-    private readonly authenticator: RequestAuthenticator,
-    private readonly rackProxy: RackProxy,
+    private readonly contextCreator: ExternalContextCreator,
+    private readonly moduleRef: ModuleRef,
     private readonly refusal: WebsocketRefusal,
-    private readonly rackAuthorizer: RackAuthorizer,
     @Inject(GATEWAY_CONFIG) config: GatewayConfig,
   ) {
     this.publicOrigin = new URL(config.http.publicUrl).origin;
   }
 
   onApplicationBootstrap(): void {
+    const controller = this.moduleRef.get(ProxyController);
+    this.pipeline = this.contextCreator.create(
+      controller,
+      // The method itself, not a bound copy: guards read its metadata (ProxiedToRack) from
+      // context.getHandler(), and the creator calls it with the controller as `this`.
+      // eslint-disable-next-line @typescript-eslint/unbound-method
+      controller.forwardUpgradeToRack as (...args: unknown[]) => unknown,
+      'forwardUpgradeToRack',
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+      // Errors become the rack's ERROR frame here, not an HTTP answer from the exception filter.
+      { guards: true, interceptors: true, filters: false },
+      'http',
+    );
     const server = this.adapterHost.httpAdapter.getHttpServer() as Server;
-    server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
-      this.handleUpgrade(request, socket, head).catch((error: Error) => {
-        this.logger.error(`websocket upgrade failed: ${error.message}`);
-        this.refusal.refuse(request, socket, 'internal error');
-      });
-    });
+    server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => this.handleUpgrade(request, socket, head));
   }
 
-  private async handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+  private handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
     socket.on('error', () => socket.destroy());
-    const url = request.url ?? '/';
-    if (isGatewayPath(url)) {
+    if (isGatewayPath(request.url ?? '/')) {
       rejectHandshake(socket, 404);
       return;
     }
@@ -53,26 +63,23 @@ export class RackUpgradeHandler implements OnApplicationBootstrap {
       rejectHandshake(socket, 400);
       return;
     }
-    const reading = readRackRequest('GET', url, request.headers);
-    if (!reading.ok) {
-      this.refusal.refuse(request, socket, reading.reason);
-      return;
-    }
     if (!this.isSameOrigin(request)) {
       this.refusal.refuse(request, socket, 'cross-origin websocket refused');
       return;
     }
-    const result = await this.authenticator.fromAuthorization(request.headers.authorization);
-    if (result.outcome !== 'authenticated') {
-      this.refusal.refuse(request, socket, result.outcome === 'missing' ? 'authentication required' : 'invalid authentication');
-      return;
+    this.pipeline?.(new RackUpgradeRequest(request, socket, head)).catch((error: unknown) => {
+      this.refusal.refuse(request, socket, this.refusalReason(error));
+    });
+  }
+
+  private refusalReason(error: unknown): string {
+    if (error instanceof HttpException) {
+      const answer = error.getResponse();
+      const message = typeof answer === 'object' && answer !== null ? (answer as { message?: unknown }).message : answer;
+      if (typeof message === 'string') return message;
     }
-    const decision = this.rackAuthorizer.authorize(result.principal, 'SOCKET', reading.target);
-    if (!decision.allowed) {
-      this.refusal.refuse(request, socket, decision.reason);
-      return;
-    }
-    this.rackProxy.forwardUpgrade(request, socket, head, result.principal, decision);
+    this.logger.error(`websocket upgrade failed: ${error instanceof Error ? error.stack : String(error)}`);
+    return 'internal error';
   }
 
   /**

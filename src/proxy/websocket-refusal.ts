@@ -2,10 +2,7 @@ import { Injectable, OnModuleDestroy } from '@nestjs/common';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
-
-/** The marker after which the convox CLI reads an exec session's exit code. */
-const EXIT_MARKER = 'F1E49A85-0AD7-4AEF-A618-C249C6E6568D';
-const EXITING_ROUTE = /^\/(?:apps\/[^/]+\/processes\/[^/]+\/exec|instances\/[^/]+\/shell)$/;
+import { EXIT_MARKER, reportsExitCode } from './rack-websocket-frames';
 /** How long a refused client has to answer the close frame before its socket is destroyed (ws waits 30 s). */
 const CLOSE_GRACE_MS = 1_000;
 
@@ -27,7 +24,7 @@ export class WebsocketRefusal implements OnModuleDestroy {
     try {
       this.server.handleUpgrade(request, socket, Buffer.alloc(0), (websocket) => {
         websocket.send(Buffer.from(`ERROR: ${reason}\n`), { binary: false });
-        if (EXITING_ROUTE.test(path)) websocket.send(Buffer.from(`${EXIT_MARKER}:1\n`), { binary: false });
+        if (reportsExitCode(path)) websocket.send(Buffer.from(`${EXIT_MARKER}:1\n`), { binary: false });
         websocket.send(Buffer.alloc(0), { binary: true });
         websocket.close(1000);
         setTimeout(() => websocket.terminate(), CLOSE_GRACE_MS).unref();

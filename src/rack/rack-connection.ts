@@ -4,6 +4,9 @@ import { request as httpsRequest } from 'node:https';
 import { GATEWAY_CONFIG, GatewayConfig } from '../config/gateway-config';
 import { createRackAgent } from './rack-agents';
 
+/** What the rack's credential is replaced with wherever it would have been echoed back. */
+const CREDENTIAL_MASK = '********';
+
 /**
  * Everything the gateway needs to reach its one rack: where it is, how to trust its certificate and
  * the credentials only the gateway holds. Nothing here is ever sent to a client.
@@ -43,10 +46,10 @@ export class RackConnection implements OnApplicationShutdown {
     return false;
   }
 
-  /** The text with every form of the rack's credential replaced by `mask`. */
-  redactCredential(text: string, mask: string): string {
+  /** The text with every form of the rack's credential masked. */
+  redactCredential(text: string): string {
     let redacted = text;
-    for (const form of this.credentialForms) if (redacted.includes(form)) redacted = redacted.split(form).join(mask);
+    for (const form of this.credentialForms) if (redacted.includes(form)) redacted = redacted.split(form).join(CREDENTIAL_MASK);
     return redacted;
   }
 

@@ -9,6 +9,8 @@ import { type RackRoute, matchRackRoute } from './rack-route-table';
 
 export interface AllowedRackRequest {
   readonly allowed: true;
+  /** The method decided on: `SOCKET` for a websocket. */
+  readonly method: string;
   readonly route: RackRoute;
   /** The target decided on, which is also the one forwarded. */
   readonly target: RackRequestTarget;
@@ -44,6 +46,6 @@ export class RackAuthorizer {
     if (!allowed) {
       return { allowed: false, reason: `permission denied: ${permissionName(route.action, route.subject)}${app ? ` on app ${app}` : ''}` };
     }
-    return { allowed: true, route, target, app, ability };
+    return { allowed: true, method, route, target, app, ability };
   }
 }

@@ -1,7 +1,10 @@
 import type { Action, RackSubject } from './permissions';
 
-/** How the gateway must rewrite a rack answer for callers who may not see all of it. */
-export type ResponseFilter = 'app-list' | 'apps' | 'releases' | 'builds' | 'registries' | 'resources' | 'configs' | 'secret-fields';
+/** How a rack answer is rewritten for callers who may not see all of it; the secrets module provides each. */
+export type AnswerFilter = 'app-list' | 'apps' | 'releases' | 'builds' | 'registries' | 'resources' | 'configs' | 'secret-fields';
+
+/** How a request body is rewritten before the rack reads it; the secrets module provides each. */
+export type RequestRewrite = 'release-env';
 
 export type RackMethod = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'OPTIONS' | 'SOCKET' | 'ANY';
 
@@ -13,12 +16,14 @@ export interface RackRoute {
   readonly subject: RackSubject;
   /** Checked against the caller's ability for any instance, then filtered item by item (GET /apps). */
   readonly lists?: boolean;
-  readonly responseFilter?: ResponseFilter;
-  /** `POST /apps/{app}/releases` carries the whole environment: masked values are restored, protected keys kept. */
-  readonly carriesEnv?: boolean;
+  /** The behaviours of the route, by name; the module that owns each provides its handler (RackBehaviours). */
+  readonly answerFilter?: AnswerFilter;
+  /** `release-env`: the body carries the whole environment; masked values are restored, protected keys kept. */
+  readonly requestRewrite?: RequestRewrite;
 }
 
-type Row = [RackMethod, string, Action, RackSubject, Pick<RackRoute, 'lists' | 'responseFilter' | 'carriesEnv'>?];
+type RouteBehaviours = Pick<RackRoute, 'lists' | 'answerFilter' | 'requestRewrite'>;
+type Row = [RackMethod, string, Action, RackSubject, RouteBehaviours?];
 
 /**
  * Every route of the Convox rack API (convox-api.md §1, the legacy v2 routes the CLI still calls, and
@@ -36,10 +41,10 @@ const ROWS: Row[] = [
   ['GET', '/system/capacity', 'read', 'rack'],
   ['GET', '/system/metrics', 'read', 'rack'],
   ['GET', '/system/processes', 'read', 'rack'],
-  ['GET', '/system/releases', 'read', 'rack', { responseFilter: 'releases' }],
+  ['GET', '/system/releases', 'read', 'rack', { answerFilter: 'releases' }],
   ['SOCKET', '/system/logs', 'read', 'logs'],
   // Minting a rack JWT hands out rack access outside the gateway: admins only, like rotating its key.
-  ['POST', '/system/jwt/token', 'manage', 'rack', { responseFilter: 'secret-fields' }],
+  ['POST', '/system/jwt/token', 'manage', 'rack', { answerFilter: 'secret-fields' }],
   ['PUT', '/system/jwt/rotate', 'manage', 'rack'],
   ['POST', '/system/karpenter/cleanup', 'update', 'rack'],
   ['POST', '/events', 'update', 'rack'],
@@ -47,9 +52,9 @@ const ROWS: Row[] = [
   ['ANY', '/custom/http/proxy/{path:.*}', 'proxy', 'rack'],
 
   // Apps.
-  ['GET', '/apps', 'read', 'apps', { lists: true, responseFilter: 'app-list' }],
-  ['POST', '/apps', 'create', 'apps', { responseFilter: 'apps' }],
-  ['GET', '/apps/{name}', 'read', 'apps', { responseFilter: 'apps' }],
+  ['GET', '/apps', 'read', 'apps', { lists: true, answerFilter: 'app-list' }],
+  ['POST', '/apps', 'create', 'apps', { answerFilter: 'apps' }],
+  ['GET', '/apps/{name}', 'read', 'apps', { answerFilter: 'apps' }],
   ['PUT', '/apps/{name}', 'update', 'apps'],
   ['DELETE', '/apps/{name}', 'delete', 'apps'],
   ['POST', '/apps/{name}/cancel', 'update', 'apps'],
@@ -57,8 +62,8 @@ const ROWS: Row[] = [
   ['GET', '/apps/{app}/manifest/services/{service}', 'read', 'apps'],
   ['GET', '/apps/{name}/metrics', 'read', 'apps'],
   ['GET', '/apps/{app}/metrics-by-service', 'read', 'apps'],
-  ['GET', '/apps/{app}/configs', 'read', 'apps', { responseFilter: 'configs' }],
-  ['GET', '/apps/{app}/configs/{name}', 'read', 'apps', { responseFilter: 'configs' }],
+  ['GET', '/apps/{app}/configs', 'read', 'apps', { answerFilter: 'configs' }],
+  ['GET', '/apps/{app}/configs/{name}', 'read', 'apps', { answerFilter: 'configs' }],
   ['PUT', '/apps/{app}/configs/{name}', 'update', 'apps'],
   ['GET', '/apps/{app}/balancers', 'read', 'apps'],
   ['GET', '/apps/{app}/budget', 'read', 'apps'],
@@ -73,13 +78,13 @@ const ROWS: Row[] = [
   ['PUT', '/apps/{app}/ssl/{service}/{port}', 'update', 'apps'],
 
   // Builds and the objects they are built from.
-  ['GET', '/apps/{app}/builds', 'read', 'builds', { responseFilter: 'builds' }],
-  ['POST', '/apps/{app}/builds', 'create', 'builds', { responseFilter: 'builds' }],
+  ['GET', '/apps/{app}/builds', 'read', 'builds', { answerFilter: 'builds' }],
+  ['POST', '/apps/{app}/builds', 'create', 'builds', { answerFilter: 'builds' }],
   ['GET', '/apps/{app}/builds/{id}.tgz', 'read', 'builds'],
-  ['GET', '/apps/{app}/builds/{id}', 'read', 'builds', { responseFilter: 'builds' }],
+  ['GET', '/apps/{app}/builds/{id}', 'read', 'builds', { answerFilter: 'builds' }],
   ['POST', '/apps/{app}/builds/import', 'create', 'builds'],
   ['POST', '/apps/{app}/builds/{id}/image', 'create', 'builds'],
-  ['PUT', '/apps/{app}/builds/{id}', 'update', 'builds', { responseFilter: 'builds' }],
+  ['PUT', '/apps/{app}/builds/{id}', 'update', 'builds', { answerFilter: 'builds' }],
   ['SOCKET', '/apps/{app}/builds/{id}/logs', 'read', 'logs'],
   ['GET', '/apps/{app}/objects', 'read', 'objects'],
   ['GET', '/apps/{app}/objects/{key:.*}', 'read', 'objects'],
@@ -92,9 +97,9 @@ const ROWS: Row[] = [
   ['ANY', '/v2/{path:.*}', 'create', 'builds'],
 
   // Releases: the environment lives in them.
-  ['GET', '/apps/{app}/releases', 'read', 'releases', { responseFilter: 'releases' }],
-  ['POST', '/apps/{app}/releases', 'create', 'releases', { responseFilter: 'releases', carriesEnv: true }],
-  ['GET', '/apps/{app}/releases/{id}', 'read', 'releases', { responseFilter: 'releases' }],
+  ['GET', '/apps/{app}/releases', 'read', 'releases', { answerFilter: 'releases' }],
+  ['POST', '/apps/{app}/releases', 'create', 'releases', { answerFilter: 'releases', requestRewrite: 'release-env' }],
+  ['GET', '/apps/{app}/releases/{id}', 'read', 'releases', { answerFilter: 'releases' }],
   ['POST', '/apps/{app}/releases/{id}/promote', 'promote', 'releases'],
 
   // Processes, exec, files, services.
@@ -119,19 +124,19 @@ const ROWS: Row[] = [
   ['POST', '/apps/{app}/services/{service}/triggers/threshold', 'scale', 'apps'],
 
   // Resources: their URLs and data hold credentials.
-  ['GET', '/apps/{app}/resources', 'read', 'resources', { responseFilter: 'resources' }],
-  ['GET', '/apps/{app}/resources/{name}', 'read', 'resources', { responseFilter: 'resources' }],
+  ['GET', '/apps/{app}/resources', 'read', 'resources', { answerFilter: 'resources' }],
+  ['GET', '/apps/{app}/resources/{name}', 'read', 'resources', { answerFilter: 'resources' }],
   ['SOCKET', '/apps/{app}/resources/{name}/console', 'access', 'resources'],
   ['GET', '/apps/{app}/resources/{name}/data', 'access', 'resources'],
   ['PUT', '/apps/{app}/resources/{name}/data', 'access', 'resources'],
-  ['GET', '/resources', 'read', 'resources', { responseFilter: 'resources' }],
+  ['GET', '/resources', 'read', 'resources', { answerFilter: 'resources' }],
   ['OPTIONS', '/resources', 'read', 'resources'],
-  ['POST', '/resources', 'create', 'resources', { responseFilter: 'resources' }],
-  ['GET', '/resources/{name}', 'read', 'resources', { responseFilter: 'resources' }],
-  ['PUT', '/resources/{name}', 'update', 'resources', { responseFilter: 'resources' }],
+  ['POST', '/resources', 'create', 'resources', { answerFilter: 'resources' }],
+  ['GET', '/resources/{name}', 'read', 'resources', { answerFilter: 'resources' }],
+  ['PUT', '/resources/{name}', 'update', 'resources', { answerFilter: 'resources' }],
   ['DELETE', '/resources/{name}', 'delete', 'resources'],
-  ['POST', '/resources/{name}/links', 'update', 'resources', { responseFilter: 'resources' }],
-  ['DELETE', '/resources/{name}/links/{app}', 'update', 'resources', { responseFilter: 'resources' }],
+  ['POST', '/resources/{name}/links', 'update', 'resources', { answerFilter: 'resources' }],
+  ['DELETE', '/resources/{name}/links/{app}', 'update', 'resources', { answerFilter: 'resources' }],
 
   // Certificates, registries, instances.
   ['GET', '/certificates', 'read', 'certificates'],
@@ -141,12 +146,12 @@ const ROWS: Row[] = [
   ['DELETE', '/certificates/{id}', 'delete', 'certificates'],
   ['GET', '/letsencrypt/config', 'read', 'certificates'],
   ['PUT', '/letsencrypt/config', 'update', 'certificates'],
-  ['GET', '/registries', 'read', 'registries', { responseFilter: 'registries' }],
-  ['POST', '/registries', 'create', 'registries', { responseFilter: 'registries' }],
+  ['GET', '/registries', 'read', 'registries', { answerFilter: 'registries' }],
+  ['POST', '/registries', 'create', 'registries', { answerFilter: 'registries' }],
   ['DELETE', '/registries/{server:.*}', 'delete', 'registries'],
   ['DELETE', '/registries', 'delete', 'registries'],
   ['GET', '/instances', 'read', 'instances'],
-  ['POST', '/instances/keyroll', 'update', 'instances', { responseFilter: 'secret-fields' }],
+  ['POST', '/instances/keyroll', 'update', 'instances', { answerFilter: 'secret-fields' }],
   ['DELETE', '/instances/{id}', 'delete', 'instances'],
   ['SOCKET', '/instances/{id}/shell', 'shell', 'instances'],
 

@@ -1,3 +1,27 @@
+import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
+import { GATEWAY_CONFIG, GatewayConfig } from '../config/gateway-config';
+import { RackBehaviours } from '../proxy/rack-behaviours';
+
+/** Provides the `builds` answer filter: every caller's build answers, since any may carry the rack password. */
+@Injectable()
+export class BuildRepositoryRedactor implements OnModuleInit {
+  private readonly publicUrl: URL;
+
+  constructor(
+    @Inject(GATEWAY_CONFIG) config: GatewayConfig,
+    private readonly behaviours: RackBehaviours,
+  ) {
+    this.publicUrl = new URL(config.http.publicUrl);
+  }
+
+  onModuleInit(): void {
+    this.behaviours.provideAnswerFilter('builds', {
+      applies: () => true,
+      filter: (parsed) => redactBuildRepositories(parsed, this.publicUrl),
+    });
+  }
+}
+
 /**
  * `--external` builds answer with `repository: https://convox:<rack password>@api.<rack>/...` for
  * `docker push`. Point it at the gateway instead, without the password: the client pushes through the

@@ -1,12 +1,13 @@
-import { BadGatewayException, BadRequestException, Inject, Injectable, PayloadTooLargeException } from '@nestjs/common';
+import { BadGatewayException, BadRequestException, Inject, Injectable, OnModuleInit, PayloadTooLargeException } from '@nestjs/common';
 import type { IncomingMessage } from 'node:http';
 import type { Principal } from '../auth/principal';
 import { BodyTooLargeError, readBoundedBody } from '../common/bounded-body';
 import { GATEWAY_CONFIG, GatewayConfig } from '../config/gateway-config';
+import { RackBehaviours, type RackRequestRewrite } from '../proxy/rack-behaviours';
 import { RackClient } from '../rack/rack-client';
-import { reconcileEnv } from '../rbac/env-reconciliation';
 import type { AllowedRackRequest } from '../rbac/rack-authorizer.service';
 import { PermissionDeniedError } from '../rbac/rbac.errors';
+import { reconcileEnv } from './env-reconciliation';
 
 /** A release form is the environment plus a few fields; a larger body is not a release. */
 const MAX_RELEASE_FORM_BYTES = 1024 * 1024;
@@ -21,11 +22,16 @@ const FORM_MEDIA_TYPE = 'application/x-www-form-urlencoded';
  * query. The gateway reads the urlencoded body only, so it refuses the other two places outright.
  */
 @Injectable()
-export class ReleaseEnvPolicy {
+export class ReleaseEnvPolicy implements RackRequestRewrite, OnModuleInit {
   constructor(
     private readonly rack: RackClient,
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
+    private readonly behaviours: RackBehaviours,
   ) {}
+
+  onModuleInit(): void {
+    this.behaviours.provideRequestRewrite('release-env', this);
+  }
 
   async rewrite(request: IncomingMessage, decision: AllowedRackRequest, principal: Principal): Promise<Buffer> {
     if (decision.target.query !== null && queryNamesEnv(decision.target.query)) {

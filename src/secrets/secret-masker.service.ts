@@ -1,10 +1,14 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
 import { GATEWAY_CONFIG, GatewayConfig } from '../config/gateway-config';
-import type { AllowedRackRequest } from './rack-authorizer.service';
-import type { ResponseFilter } from './rack-route-table';
+import { RackBehaviours } from '../proxy/rack-behaviours';
+import type { AllowedRackRequest } from '../rbac/rack-authorizer.service';
+import type { AnswerFilter } from '../rbac/rack-route-table';
 import { type EnvMasking, MASK, SecretRule, maskEnv, maskParameters } from './secret-values';
 
 type Json = Record<string, unknown>;
+type MaskedAnswer = Exclude<AnswerFilter, 'builds'>;
+
+const MASKED_ANSWERS: readonly MaskedAnswer[] = ['app-list', 'apps', 'releases', 'registries', 'resources', 'configs', 'secret-fields'];
 
 /** The config the convox CLI reads to decide which keys `convox env` masks locally: not a secret. */
 const CLI_ENV_MASK_CONFIG = 'cli-env-mask';
@@ -14,21 +18,32 @@ const CLI_ENV_MASK_CONFIG = 'cli-env-mask';
  * the caller's scope removed from lists. Answers are only read when the caller needs rewriting.
  */
 @Injectable()
-export class SecretMasker {
-  readonly rule: SecretRule;
+export class SecretMasker implements OnModuleInit {
+  private readonly rule: SecretRule;
 
-  constructor(@Inject(GATEWAY_CONFIG) config: GatewayConfig) {
+  constructor(
+    @Inject(GATEWAY_CONFIG) config: GatewayConfig,
+    private readonly behaviours: RackBehaviours,
+  ) {
     this.rule = new SecretRule(config.secrets.extraKeyPatterns);
   }
 
+  onModuleInit(): void {
+    for (const filter of MASKED_ANSWERS) {
+      this.behaviours.provideAnswerFilter(filter, {
+        applies: (request) => this.needsRewrite(filter, request),
+        filter: (parsed, request) => this.rewrite(filter, parsed, request),
+      });
+    }
+  }
+
   /** Whether this caller's answer must be read and rewritten; when not, it streams through untouched. */
-  needsRewrite(filter: ResponseFilter, request: AllowedRackRequest): boolean {
-    if (filter === 'builds') return true; // the rack's password can sit in build answers, whoever asks
+  private needsRewrite(filter: MaskedAnswer, request: AllowedRackRequest): boolean {
     if (filter === 'app-list' && !request.ability.can('read', 'apps', { app: undefined })) return true;
     return !request.ability.can('read', 'secrets', { app: request.app });
   }
 
-  rewrite(filter: ResponseFilter, parsed: unknown, request: AllowedRackRequest): unknown {
+  private rewrite(filter: MaskedAnswer, parsed: unknown, request: AllowedRackRequest): unknown {
     const items = Array.isArray(parsed) ? (parsed as unknown[]) : [parsed];
     const records = items.filter((item): item is Json => item !== null && typeof item === 'object');
     const secretsVisible = (app: string | undefined) => request.ability.can('read', 'secrets', { app });
@@ -62,12 +77,10 @@ export class SecretMasker {
         for (const record of records)
           for (const field of ['private-key', 'token']) if (typeof record[field] === 'string') record[field] = MASK;
         return parsed;
-      case 'builds':
-        return parsed;
     }
   }
 
-  envMasking(request: AllowedRackRequest, app: string | undefined): EnvMasking {
+  private envMasking(request: AllowedRackRequest, app: string | undefined): EnvMasking {
     if (request.ability.can('read', 'secrets', { app })) return 'none';
     return request.ability.can('read', 'env', { app }) ? 'secrets' : 'all';
   }

@@ -1,4 +1,4 @@
-import { MASK } from '../../src/rbac/secret-values';
+import { MASK } from '../../src/secrets/secret-values';
 import { UsersService } from '../../src/users/users.service';
 import { MockRack, SEED_ENV, startMockRack } from '../support/mock-rack';
 import { TestGateway, basicAuth, startTestGateway } from '../support/test-gateway';

@@ -86,7 +86,8 @@ describe('websockets through the gateway', () => {
   });
 
   it.each([
-    ['no credential', {}, 'authentication required'],
+    // The same words as an HTTP request gets: one pipeline decides both.
+    ['no credential', {}, 'authentication required: send a gateway token as the Basic-auth password or a Bearer token'],
     ['a bad token', { authorization: basicAuth(`rgw_${'B'.repeat(43)}`) }, 'invalid authentication'],
   ])('refuses %s the rack way (101, ERROR frame, exit code, EOF) without contacting the rack', async (_label, headers, reason) => {
     const socket = await RackSocket.open(`${gateway.url}/apps/myapp/processes/${pid}/exec`, { command: 'ls', ...headers });
@@ -100,7 +101,10 @@ describe('websockets through the gateway', () => {
   it('refuses a log stream without an exit code frame', async () => {
     const socket = await RackSocket.open(`${gateway.url}/apps/myapp/logs`, {});
     const frames = await socket.untilEnd();
-    expect(frames.map((frame) => frame.data.toString('latin1'))).toEqual(['ERROR: authentication required\n', '']);
+    expect(frames.map((frame) => frame.data.toString('latin1'))).toEqual([
+      'ERROR: authentication required: send a gateway token as the Basic-auth password or a Bearer token\n',
+      '',
+    ]);
     socket.close();
   });
 

@@ -1,4 +1,4 @@
-import { MASK } from '../../src/rbac/secret-values';
+import { MASK } from '../../src/secrets/secret-values';
 import { MockRack, SEED, SEED_ENV, startMockRack, type JournalEntry } from '../support/mock-rack';
 import { rawExchange, requestHead } from '../support/raw-exchange';
 import { TestGateway, basicAuth, startTestGateway } from '../support/test-gateway';

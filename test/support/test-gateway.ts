@@ -1,6 +1,6 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { dirname, join } from 'node:path';
-import { createGateway } from '../../src/bootstrap';
+import { type GatewayOptions, createGateway } from '../../src/bootstrap';
 import { GatewayConfig, loadGatewayConfig } from '../../src/config/gateway-config';
 import { TokensService } from '../../src/tokens/tokens.service';
 import type { UserEntity, UserRole } from '../../src/users/user.entity';
@@ -18,6 +18,8 @@ export interface TestGatewayOptions {
   readonly oauthUrl?: string;
   /** Any further environment variables, exactly as an operator would set them. */
   readonly env?: Record<string, string>;
+  /** Wraps the application module, e.g. to register one more pipeline stage. */
+  readonly wrapModule?: GatewayOptions['wrapModule'];
 }
 
 export interface TestGateway {
@@ -62,7 +64,7 @@ export async function startTestGateway(options: TestGatewayOptions): Promise<Tes
   // Gateways alive together share the process-wide logger (and the first one's capture).
   if (liveGateways === 0) resetProcessWideLogger();
   liveGateways += 1;
-  const app = await createGateway({ config, logDestination: logs });
+  const app = await createGateway({ config, logDestination: logs, wrapModule: options.wrapModule });
   await app.listen(port, '127.0.0.1');
   const users = app.get(UsersService);
   const tokens = app.get(TokensService);

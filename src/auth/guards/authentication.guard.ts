@@ -1,6 +1,6 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import type { FastifyRequest } from 'fastify';
+import type { PipelineRequest } from '../../common/pipeline-request';
 import { isGatewayPath } from '../../common/gateway-paths';
 import { AuthenticationRequiredError, InvalidAuthenticationError } from '../auth.errors';
 import { IS_PUBLIC } from '../decorators/public.decorator';
@@ -19,7 +19,7 @@ export class AuthenticationGuard implements CanActivate {
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, [context.getHandler(), context.getClass()])) return true;
-    const request = context.switchToHttp().getRequest<FastifyRequest>();
+    const request = context.switchToHttp().getRequest<PipelineRequest>();
 
     let result: AuthenticationResult = await this.authenticator.fromAuthorization(request.headers.authorization);
     if (result.outcome === 'missing' && isGatewayPath(request.url)) {

@@ -1,6 +1,6 @@
 import { BadRequestException, CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import type { FastifyRequest } from 'fastify';
+import type { PipelineRequest } from '../../common/pipeline-request';
 import { isGatewayPath } from '../../common/gateway-paths';
 import { readRackRequest } from '../../rack/rack-request-target';
 import type { RackRequestTarget } from '../../rack/rack-request-target';
@@ -29,7 +29,7 @@ export class RackRequestGuard implements CanActivate {
   constructor(private readonly reflector: Reflector) {}
 
   canActivate(context: ExecutionContext): boolean {
-    const request = context.switchToHttp().getRequest<FastifyRequest>();
+    const request = context.switchToHttp().getRequest<PipelineRequest>();
     if (!this.reflector.get<boolean>(PROXIED_TO_RACK, context.getHandler()) || isGatewayPath(request.url)) return true;
     const reading = readRackRequest(request.method, request.url, request.headers);
     if (!reading.ok) throw new InvalidRackRequestError(reading.reason);

@@ -1,13 +1,20 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import type { FastifyRequest } from 'fastify';
+import type { PipelineRequest } from '../../common/pipeline-request';
 import { isGatewayPath } from '../../common/gateway-paths';
 import { AbilityFactory } from '../ability.factory';
 import { PROXIED_TO_RACK } from '../decorators/proxied-to-rack.decorator';
 import { REQUIRED_PERMISSION, RequiredPermission } from '../decorators/authorize.decorator';
 import { permissionName } from '../permissions';
-import { RackAuthorizer } from '../rack-authorizer.service';
+import { type AllowedRackRequest, RackAuthorizer } from '../rack-authorizer.service';
 import { PermissionDeniedError } from '../rbac.errors';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** For proxied requests: the matched rack route and the caller's ability, from the policy guard. */
+    rackDecision?: AllowedRackRequest;
+  }
+}
 
 /**
  * Decides every authenticated request on the server: proxied ones by the rack route table, admin
@@ -23,7 +30,7 @@ export class PolicyGuard implements CanActivate {
   ) {}
 
   canActivate(context: ExecutionContext): boolean {
-    const request = context.switchToHttp().getRequest<FastifyRequest>();
+    const request = context.switchToHttp().getRequest<PipelineRequest>();
     const principal = request.principal;
     if (!principal) return true;
 

@@ -1,0 +1,10 @@
+import type { FastifyRequest } from 'fastify';
+
+/**
+ * What the request pipeline's stages (guards, interceptors) read of a request. A Fastify request has
+ * all of it; a websocket upgrade on a rack path, which never reaches Fastify's router, is given to the
+ * same stages as an object with just these fields (proxy's RackUpgradeRequest). Stages that need more
+ * (a session's CSRF check) only ever see Fastify requests.
+ */
+export type PipelineRequest = Pick<FastifyRequest, 'url' | 'method' | 'headers' | 'principal' | 'rackTarget' | 'rackDecision'> &
+  Partial<Pick<FastifyRequest, 'session'>>;

@@ -1,0 +1,102 @@
+import { Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { Subject } from 'rxjs';
+import type { Principal } from '../auth/principal';
+import { RequestAuthenticator } from '../auth/request-authenticator.service';
+import { RackAuthorizer, type AllowedRackRequest } from '../rbac/rack-authorizer.service';
+import { type AccessChange, AccessChanges } from '../users/access-changes.service';
+import { UsersService } from '../users/users.service';
+import { HttpExchange, type RackExchange, type RackExchangeOutcome, WebsocketExchange } from './rack-exchange';
+
+/**
+ * Every forwarded exchange with the rack, from the moment it is forwarded until either end closes. It
+ * publishes how each one ended (`outcomes`, for the audit trail and metrics) and keeps live ones
+ * honest: when anyone's access changes on any instance, the live exchanges it touches are checked
+ * again, exactly as a new request would be, and cut when no longer allowed.
+ */
+@Injectable()
+export class RackExchanges implements OnModuleDestroy {
+  private readonly logger = new Logger(RackExchanges.name);
+  private readonly live = new Set<RackExchange>();
+  private readonly subject = new Subject<RackExchangeOutcome>();
+  readonly outcomes = this.subject.asObservable();
+
+  constructor(
+    private readonly authenticator: RequestAuthenticator,
+    private readonly authorizer: RackAuthorizer,
+    private readonly users: UsersService,
+    accessChanges: AccessChanges,
+  ) {
+    accessChanges.onChange((change) => this.recheck(change));
+  }
+
+  openHttp(
+    request: IncomingMessage,
+    response: ServerResponse,
+    principal: Principal,
+    decision: AllowedRackRequest,
+    credential?: string,
+  ): HttpExchange {
+    const exchange = new HttpExchange(principal, decision, credential, response);
+    this.live.add(exchange);
+    response.once('close', () => {
+      this.live.delete(exchange);
+      if (this.subject.observed) this.subject.next(exchange.outcome(request.method ?? 'GET'));
+    });
+    return exchange;
+  }
+
+  openWebsocket(socket: Duplex, principal: Principal, decision: AllowedRackRequest, credential?: string): WebsocketExchange {
+    const exchange = new WebsocketExchange(principal, decision, credential, socket);
+    this.live.add(exchange);
+    socket.once('close', () => {
+      this.live.delete(exchange);
+      if (this.subject.observed) this.subject.next(exchange.outcome());
+    });
+    return exchange;
+  }
+
+  onModuleDestroy(): void {
+    // Shutdown must finish: long log streams and exec sessions would otherwise hold the server open.
+    for (const exchange of this.live) exchange.cut('the gateway is shutting down');
+    this.subject.complete();
+  }
+
+  private recheck(change: AccessChange): void {
+    for (const exchange of this.live) {
+      if (!touches(change, exchange.principal)) continue;
+      this.stillAllowed(exchange).then(
+        (refusal) => {
+          if (refusal) exchange.cut(refusal);
+        },
+        (error: Error) => {
+          // Fail closed: access that cannot be confirmed is not assumed.
+          this.logger.warn(`could not re-check a live rack exchange: ${error.message}`);
+          exchange.cut('access could not be re-checked');
+        },
+      );
+    }
+  }
+
+  /** Why the exchange may no longer go on, or undefined when it still may. */
+  private async stillAllowed(exchange: RackExchange): Promise<string | undefined> {
+    const result = await this.authenticator.fromAuthorization(exchange.credential);
+    if (result.outcome !== 'authenticated') return this.whyCredentialFailed(exchange.principal);
+    const { decision } = exchange;
+    const again = this.authorizer.authorize(result.principal, decision.method, decision.target);
+    return again.allowed ? undefined : again.reason;
+  }
+
+  private async whyCredentialFailed(principal: Principal): Promise<string> {
+    const user = await this.users.findById(principal.user.id);
+    if (!user) return 'access revoked: your user was deleted';
+    if (user.disabled) return 'access revoked: your user was disabled';
+    return 'access revoked: your token was revoked or has expired';
+  }
+}
+
+function touches(change: AccessChange, principal: Principal): boolean {
+  if ('tokenId' in change) return principal.kind === 'token' && principal.tokenId === change.tokenId;
+  return change.userId === '*' || change.userId === principal.user.id;
+}
