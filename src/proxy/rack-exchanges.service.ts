@@ -31,6 +31,11 @@ export class RackExchanges implements OnModuleDestroy {
     accessChanges.onChange((change) => this.recheck(change));
   }
 
+  /** Whether anyone reads outcomes: counting bytes costs a listener per stream, so it waits for a reader. */
+  get reporting(): boolean {
+    return this.subject.observed;
+  }
+
   openHttp(
     request: IncomingMessage,
     response: ServerResponse,

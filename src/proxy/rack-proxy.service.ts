@@ -87,7 +87,7 @@ export class RackProxy implements OnModuleDestroy {
     this.inFlight.set(request, { exchange, filter });
     const selfHandleResponse = filter !== undefined;
     if (body === undefined) {
-      exchange.countRequestBody(request);
+      if (this.exchanges.reporting) exchange.countRequestBody(request);
       this.proxy.web(request, response, { selfHandleResponse });
       return;
     }
@@ -133,7 +133,7 @@ export class RackProxy implements OnModuleDestroy {
     const inFlight = this.inFlight.get(request);
     if (!inFlight) return;
     if (inFlight.filter) this.rewriteAnswer(proxyResponse, request, response, inFlight.filter, inFlight.exchange);
-    else inFlight.exchange.countAnswer(proxyResponse);
+    else if (this.exchanges.reporting) inFlight.exchange.countAnswer(proxyResponse);
   }
 
   /** Last line of defence: no header or reason phrase of any answer carries the rack's credential, in any form. */
