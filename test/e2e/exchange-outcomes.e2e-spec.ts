@@ -3,7 +3,7 @@ import WebSocket from 'ws';
 import type { RackExchangeOutcome } from '../../src/proxy/rack-exchange';
 import { RackExchanges } from '../../src/proxy/rack-exchanges.service';
 import { MockRack, startMockRack } from '../support/mock-rack';
-import { TestGateway, basicAuth, startTestGateway } from '../support/test-gateway';
+import { TestGateway, basicAuth, startTestGateway, firstProcessId } from '../support/test-gateway';
 import { RackSocket } from '../support/websocket-client';
 
 /** How every forwarded exchange ended is published in one place, though the proxy hijacks the reply. */
@@ -75,13 +75,9 @@ describe('exchange outcomes', () => {
   });
 
   it('reports an exec session with its exit code', async () => {
-    const processes = (await (
-      await fetch(`${gateway.url}/apps/myapp/processes`, { headers: { authorization: basicAuth(admin) } })
-    ).json()) as Array<{
-      id: string;
-    }>;
+    const processId = await firstProcessId(gateway.url, admin);
     outcomes.length = 0;
-    const socket = await RackSocket.open(`${gateway.url}/apps/myapp/processes/${processes[0].id}/exec`, {
+    const socket = await RackSocket.open(`${gateway.url}/apps/myapp/processes/${processId}/exec`, {
       authorization: basicAuth(admin),
       command: 'echo hello; exit 7',
     });

@@ -3,7 +3,7 @@ import { TokensService } from '../../src/tokens/tokens.service';
 import { UsersService } from '../../src/users/users.service';
 import { MockRack, startMockRack } from '../support/mock-rack';
 import { TestDatabase, createTestDatabase, describeOnPostgresServer } from '../support/test-database';
-import { TestGateway, basicAuth, startTestGateway } from '../support/test-gateway';
+import { TestGateway, basicAuth, startTestGateway, firstProcessId } from '../support/test-gateway';
 import { RackSocket } from '../support/websocket-client';
 
 const EXIT_MARKER = 'F1E49A85-0AD7-4AEF-A618-C249C6E6568D';
@@ -23,12 +23,8 @@ function revocationCases(gateways: () => { serving: TestGateway; changing: TestG
     const { serving } = gateways();
     const email = `revoked-${(sequence += 1)}@example.com`;
     const { user, token } = await serving.createUserWithToken(email, role);
-    const processes = (await (
-      await fetch(`${serving.url}/apps/myapp/processes`, { headers: { authorization: basicAuth(token) } })
-    ).json()) as Array<{
-      id: string;
-    }>;
-    const socket = await RackSocket.open(`${serving.url}/apps/myapp/processes/${processes[0].id}/exec`, {
+    const processId = await firstProcessId(serving.url, token);
+    const socket = await RackSocket.open(`${serving.url}/apps/myapp/processes/${processId}/exec`, {
       authorization: basicAuth(token),
       command,
     });

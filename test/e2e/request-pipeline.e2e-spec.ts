@@ -2,7 +2,7 @@ import { CanActivate, ExecutionContext, ForbiddenException, Injectable, Module, 
 import { APP_GUARD } from '@nestjs/core';
 import type { PipelineRequest } from '../../src/common/pipeline-request';
 import { MockRack, startMockRack } from '../support/mock-rack';
-import { TestGateway, basicAuth, startTestGateway } from '../support/test-gateway';
+import { TestGateway, basicAuth, startTestGateway, firstProcessId } from '../support/test-gateway';
 import { RackSocket } from '../support/websocket-client';
 
 /** What a stage saw of a request: which earlier stages had already run, and what they decided. */
@@ -52,12 +52,7 @@ describe('the request pipeline', () => {
       wrapModule: (appModule: DynamicModule) => ({ module: RecordingStageModule, imports: [appModule] }),
     });
     ({ token: ops } = await gateway.createUserWithToken('ops@example.com', 'ops'));
-    const processes = (await (
-      await fetch(`${gateway.url}/apps/myapp/processes`, { headers: { authorization: basicAuth(ops) } })
-    ).json()) as Array<{
-      id: string;
-    }>;
-    pid = processes[0].id;
+    pid = await firstProcessId(gateway.url, ops);
   });
 
   afterAll(async () => {

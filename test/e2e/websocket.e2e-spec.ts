@@ -1,5 +1,5 @@
 import { MockRack, startMockRack } from '../support/mock-rack';
-import { TestGateway, basicAuth, startTestGateway } from '../support/test-gateway';
+import { TestGateway, basicAuth, startTestGateway, firstProcessId } from '../support/test-gateway';
 import { RackSocket } from '../support/websocket-client';
 
 const EXIT_MARKER = 'F1E49A85-0AD7-4AEF-A618-C249C6E6568D';
@@ -23,10 +23,7 @@ describe('websockets through the gateway', () => {
 
   beforeEach(async () => {
     rack.reset();
-    const processes = (await (
-      await fetch(`${gateway.url}/apps/myapp/processes`, { headers: { authorization: basicAuth(token) } })
-    ).json()) as Array<{ id: string }>;
-    pid = processes[0].id;
+    pid = await firstProcessId(gateway.url, token);
   });
 
   const exec = (command: string, extra: Record<string, string> = {}) =>

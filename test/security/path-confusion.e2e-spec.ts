@@ -1,6 +1,6 @@
 import { MockRack, startMockRack } from '../support/mock-rack';
 import { rawExchange, requestHead } from '../support/raw-exchange';
-import { TestGateway, basicAuth, startTestGateway } from '../support/test-gateway';
+import { TestGateway, basicAuth, startTestGateway, firstProcessId } from '../support/test-gateway';
 
 /**
  * The rack's router matches Go's decoded path, uncleaned. Each target below was, or is a variant of,
@@ -17,12 +17,7 @@ describe('path confusion between the gateway and the rack router', () => {
     rack = await startMockRack();
     gateway = await startTestGateway({ rackUrl: rack.url, rackToken: rack.password });
     ({ token: viewer } = await gateway.createUserWithToken('viewer@example.com', 'viewer'));
-    const processes = (await (
-      await fetch(`${gateway.url}/apps/myapp/processes`, { headers: { authorization: basicAuth(viewer) } })
-    ).json()) as Array<{
-      id: string;
-    }>;
-    pid = processes[0].id;
+    pid = await firstProcessId(gateway.url, viewer);
   });
 
   afterAll(async () => {

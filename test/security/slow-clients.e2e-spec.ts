@@ -3,7 +3,7 @@ import { connect, type Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { REQUEST_HEAD_CHECK_INTERVAL_MS, REQUEST_HEAD_TIMEOUT_MS } from '../../src/bootstrap';
 import { MockRack, startMockRack } from '../support/mock-rack';
-import { TestGateway, basicAuth, startTestGateway } from '../support/test-gateway';
+import { TestGateway, basicAuth, startTestGateway, firstProcessId } from '../support/test-gateway';
 import { RackSocket } from '../support/websocket-client';
 
 /** Short, so the keep-alive test waits seconds; the head timeout is tested at its real 30 s. */
@@ -154,10 +154,8 @@ describe('slow and idle clients', () => {
   it.concurrent(
     'never cuts an exec websocket that sits silent past the head and keep-alive timeouts',
     async () => {
-      const processes = (await (
-        await fetch(`${gateway.url}/apps/myapp/processes`, { headers: { authorization: basicAuth(deployer) } })
-      ).json()) as Array<{ id: string }>;
-      const socket = await RackSocket.open(`${gateway.url}/apps/myapp/processes/${processes[0].id}/exec`, {
+      const processId = await firstProcessId(gateway.url, deployer);
+      const socket = await RackSocket.open(`${gateway.url}/apps/myapp/processes/${processId}/exec`, {
         authorization: basicAuth(deployer),
         command: 'cat',
         tty: 'false',

@@ -1,6 +1,6 @@
 import { connect, type Socket } from 'node:net';
 import { MockRack, startMockRack } from '../support/mock-rack';
-import { TestGateway, basicAuth, startTestGateway } from '../support/test-gateway';
+import { TestGateway, basicAuth, startTestGateway, firstProcessId } from '../support/test-gateway';
 import { RackSocket } from '../support/websocket-client';
 
 /** Opens a raw websocket handshake and leaves the socket open, as a client that never hangs up would. */
@@ -82,12 +82,8 @@ describe('websocket upgrades the gateway or the rack refuses', () => {
   it('finishes shutting down while exec sessions and followed log streams are open', async () => {
     const other = await startTestGateway({ rackUrl: rack.url, rackToken: rack.password });
     const { token: ops } = await other.createUserWithToken('ops@example.com', 'ops');
-    const processes = (await (
-      await fetch(`${other.url}/apps/myapp/processes`, { headers: { authorization: basicAuth(ops) } })
-    ).json()) as Array<{
-      id: string;
-    }>;
-    const exec = await RackSocket.open(`${other.url}/apps/myapp/processes/${processes[0].id}/exec`, {
+    const processId = await firstProcessId(other.url, ops);
+    const exec = await RackSocket.open(`${other.url}/apps/myapp/processes/${processId}/exec`, {
       authorization: basicAuth(ops),
       command: 'sleep 600',
     });

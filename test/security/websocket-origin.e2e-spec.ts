@@ -1,5 +1,5 @@
 import { EXIT_MARKER_PREFIX, MockRack, startMockRack } from '../support/mock-rack';
-import { TestGateway, basicAuth, startTestGateway } from '../support/test-gateway';
+import { TestGateway, basicAuth, startTestGateway, firstProcessId } from '../support/test-gateway';
 import { type Frame, RackSocket } from '../support/websocket-client';
 
 const REFUSED = ['ERROR: cross-origin websocket refused\n', `${EXIT_MARKER_PREFIX}1\n`, ''];
@@ -33,10 +33,7 @@ describe('cross-origin websockets', () => {
 
   beforeEach(async () => {
     rack.reset();
-    const processes = (await (
-      await fetch(`${gateway.url}/apps/myapp/processes`, { headers: { authorization: basicAuth(ops) } })
-    ).json()) as Array<{ id: string }>;
-    pid = processes[0].id;
+    pid = await firstProcessId(gateway.url, ops);
     rack.clearRequests();
   });
 

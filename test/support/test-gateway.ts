@@ -104,3 +104,10 @@ function resetProcessWideLogger(): void {
 export function basicAuth(token: string, user = 'convox'): string {
   return `Basic ${Buffer.from(`${user}:${token}`).toString('base64')}`;
 }
+
+/** The id of the first process of the mock rack's `myapp`, as the caller sees it through the gateway. */
+export async function firstProcessId(gatewayUrl: string, token: string): Promise<string> {
+  const response = await fetch(`${gatewayUrl}/apps/myapp/processes`, { headers: { authorization: basicAuth(token) } });
+  const [first] = (await response.json()) as Array<{ id: string }>;
+  return first.id;
+}
