@@ -1,8 +1,9 @@
 import { Controller, Get, HttpCode, Post, Redirect, Req, Res, Session, UseGuards } from '@nestjs/common';
-import { ApiCookieAuth, ApiFoundResponse, ApiNoContentResponse, ApiOkResponse, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { ApiFoundResponse, ApiNoContentResponse, ApiOkResponse, ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { FastifySessionObject } from '@fastify/session';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { UserEntity } from '../users/user.entity';
+import { Authorize } from '../rbac/decorators/authorize.decorator';
 import { Public } from './decorators/public.decorator';
 import { CsrfTokenResponseDto } from './dto/csrf-token-response.dto';
 import { GoogleOAuthGuard } from './guards/google-oauth.guard';
@@ -35,14 +36,14 @@ export class AuthController {
 
   @Post('logout')
   @HttpCode(204)
-  @ApiCookieAuth('session')
+  @Authorize()
   @ApiNoContentResponse({ description: 'Session revoked on the server' })
   async logout(@Session() session: FastifySessionObject): Promise<void> {
     await session.destroy();
   }
 
   @Get('csrf')
-  @ApiCookieAuth('session')
+  @Authorize()
   @ApiOkResponse({ type: CsrfTokenResponseDto })
   getCsrfToken(@Res({ passthrough: true }) reply: FastifyReply): CsrfTokenResponseDto {
     return { token: reply.generateCsrf() };

@@ -4,9 +4,10 @@ import type { AppAbility } from './permissions';
 import { PrincipalAbility, type RoleBinding, abilityOf } from './principal-ability';
 
 /**
- * The one place abilities are built. Abilities depend only on role and app scopes (the owner's and
- * the token's), so they are memoised by those: a changed user simply maps to another key, and nothing
- * needs invalidating. There are few distinct keys (roles × scope lists), so the maps stay small.
+ * The one place abilities are built. An ability depends only on its holder's user id (own-only grants),
+ * role and app scopes (the owner's and the token's), so abilities are memoised by those: a changed user
+ * simply maps to another key, and nothing needs invalidating. There is about one key per user and
+ * token scope; the maps are emptied if they ever outgrow that.
  */
 @Injectable()
 export class AbilityFactory {
@@ -25,29 +26,38 @@ export class AbilityFactory {
   }
 
   private forBindings(principal: Principal): PrincipalAbility {
-    const ownerKey = bindingKey({ role: principal.user.role, appScopes: principal.user.appScopes });
+    const userId = principal.user.id;
+    const owner: RoleBinding = { role: principal.user.role, appScopes: principal.user.appScopes };
     const tokenScope = principal.kind === 'token' ? principal.scope : null;
-    const key = tokenScope ? `${ownerKey}&${bindingKey(tokenScope)}` : ownerKey;
+    const key = tokenScope ? `${bindingKey(userId, owner)}&${bindingKey(userId, tokenScope)}` : bindingKey(userId, owner);
     let ability = this.principals.get(key);
     if (!ability) {
-      const owner = this.forBinding({ role: principal.user.role, appScopes: principal.user.appScopes });
-      ability = new PrincipalAbility(tokenScope ? [owner, this.forBinding(tokenScope)] : [owner]);
-      this.principals.set(key, ability);
+      const bindings = tokenScope ? [owner, tokenScope] : [owner];
+      ability = new PrincipalAbility(bindings.map((binding) => this.forBinding(userId, binding)));
+      remember(this.principals, key, ability);
     }
     return ability;
   }
 
-  private forBinding(binding: RoleBinding): AppAbility {
-    const key = bindingKey(binding);
+  private forBinding(userId: string, binding: RoleBinding): AppAbility {
+    const key = bindingKey(userId, binding);
     let ability = this.cache.get(key);
     if (!ability) {
-      ability = abilityOf(binding);
-      this.cache.set(key, ability);
+      ability = abilityOf(binding, userId);
+      remember(this.cache, key, ability);
     }
     return ability;
   }
 }
 
-function bindingKey(binding: RoleBinding): string {
-  return `${binding.role}|${binding.appScopes?.join(',') ?? '*'}`;
+/** Far more than a gateway's users and token scopes: reaching it means keys are churning, not reused. */
+const MAX_REMEMBERED_ABILITIES = 10_000;
+
+function remember<T>(map: Map<string, T>, key: string, value: T): void {
+  if (map.size >= MAX_REMEMBERED_ABILITIES) map.clear();
+  map.set(key, value);
+}
+
+function bindingKey(userId: string, binding: RoleBinding): string {
+  return `${userId}|${binding.role}|${binding.appScopes?.join(',') ?? '*'}`;
 }

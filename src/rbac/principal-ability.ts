@@ -1,5 +1,5 @@
 import { AbilityBuilder, type MongoQuery, createMongoAbility, subject as asSubject } from '@casl/ability';
-import { APP_SUBJECTS, AppAbility, type Action, type Subject } from './permissions';
+import { APP_SUBJECTS, AppAbility, type Action, type Subject, type SubjectFields } from './permissions';
 import { appScopeRegExp } from './app-scope';
 import { type Role, grantsOf } from './roles';
 
@@ -9,16 +9,19 @@ export interface RoleBinding {
   readonly appScopes: readonly string[] | null;
 }
 
-/** The CASL ability of one role binding: the role's grants, app subjects conditioned on its apps. */
-export function abilityOf(binding: RoleBinding): AppAbility {
+/**
+ * The CASL ability of one role binding held by one user: the role's grants, app subjects conditioned
+ * on the binding's apps, and own-only grants on the user's id.
+ */
+export function abilityOf(binding: RoleBinding, userId: string): AppAbility {
   const { can, build } = new AbilityBuilder<AppAbility>(createMongoAbility);
-  // Subjects are plain type names, so CASL cannot infer their fields; the condition is typed by hand.
-  const appCondition =
-    binding.appScopes === null ? undefined : ({ app: { $regex: appScopeRegExp(binding.appScopes) } } as unknown as MongoQuery<never>);
+  // Subjects are plain type names, so CASL cannot infer their fields; conditions are typed by hand.
+  const appCondition = binding.appScopes === null ? {} : { app: { $regex: appScopeRegExp(binding.appScopes) } };
   for (const grant of grantsOf(binding.role)) {
     const actions = ([] as Action[]).concat(grant.action);
     for (const subject of ([] as Subject[]).concat(grant.subject)) {
-      if (appCondition && APP_SUBJECTS.has(subject)) can(actions, subject, appCondition);
+      const conditions = { ...(APP_SUBJECTS.has(subject) ? appCondition : {}), ...(grant.ownOnly ? { userId } : {}) };
+      if (Object.keys(conditions).length > 0) can(actions, subject, conditions as unknown as MongoQuery<never>);
       else can(actions, subject);
     }
   }
@@ -39,7 +42,7 @@ export class PrincipalAbility {
    * With an app (or `{ app: undefined }` for app subjects the request names no app of), conditions
    * apply; with none, it asks whether the caller may do this to any instance at all (list routes).
    */
-  can(action: Action, subject: Subject, target?: { app?: string; userId?: string }): boolean {
+  can(action: Action, subject: Subject, target?: SubjectFields): boolean {
     const key =
       target === undefined
         ? `${action}|${subject}`

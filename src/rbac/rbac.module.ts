@@ -3,11 +3,12 @@ import { AbilityFactory } from './ability.factory';
 import { PolicyGuard } from './guards/policy.guard';
 import { RackAuthorizer } from './rack-authorizer.service';
 import { RolesController } from './roles.controller';
+import { OwnedByCaller } from './subject-resolver';
 import { TokenScopePolicy } from './token-scope.policy';
 
 @Module({
   controllers: [RolesController],
-  providers: [AbilityFactory, RackAuthorizer, PolicyGuard, TokenScopePolicy],
-  exports: [AbilityFactory, RackAuthorizer, PolicyGuard, TokenScopePolicy],
+  providers: [AbilityFactory, RackAuthorizer, PolicyGuard, TokenScopePolicy, OwnedByCaller],
+  exports: [AbilityFactory, RackAuthorizer, PolicyGuard, TokenScopePolicy, OwnedByCaller],
 })
 export class RbacModule {}

@@ -1,6 +1,15 @@
-import { ACTIONS, GATEWAY_SUBJECTS, RACK_SUBJECTS, type Action, type Subject, permissionName } from './permissions';
-import type { PrincipalAbility } from './principal-ability';
-import { abilityOf } from './principal-ability';
+import { subject as asSubject } from '@casl/ability';
+import {
+  ACTIONS,
+  APP_SUBJECTS,
+  GATEWAY_SUBJECTS,
+  RACK_SUBJECTS,
+  type Action,
+  type Subject,
+  type SubjectFields,
+  permissionName,
+} from './permissions';
+import { type PrincipalAbility, abilityOf } from './principal-ability';
 import { RACK_ROUTES } from './rack-route-table';
 import { ROLES, ROLE_DEFINITIONS, type Role } from './roles';
 
@@ -11,29 +20,41 @@ export interface RoleDescription {
   readonly description: string;
   readonly inherits: readonly Role[];
   readonly tokensOnly: boolean;
-  /** Every `subject:action` the role grants. */
+  /** Every `subject:action` the role grants; `(own)` marks grants on the caller's own instances only. */
   readonly permissions: readonly string[];
   /** Every rack route (`METHOD /path`) the role may call, from the route table. */
   readonly rackRoutes: readonly string[];
 }
 
+type Can = (action: Action, subject: Subject, target?: SubjectFields) => boolean;
+
+/** Someone who is never the caller, to tell own-only grants from grants on everyone's instances. */
+const SOMEONE_ELSE: SubjectFields = { userId: '00000000-0000-0000-0000-000000000000' };
+
 /** Every `subject:action` an ability grants on some instance (app conditions aside). */
-export function permissionsOf(can: (action: Action, subject: Subject) => boolean): string[] {
+export function permissionsOf(can: Can): string[] {
   if (can('manage', 'all')) return [permissionName('manage', 'all')];
   return SUBJECTS.flatMap((subject) =>
-    ACTIONS.filter((action) => action !== 'manage' && can(action, subject)).map((action) => permissionName(action, subject)),
+    ACTIONS.filter((action) => action !== 'manage' && can(action, subject)).map((action) =>
+      !APP_SUBJECTS.has(subject) && !can(action, subject, SOMEONE_ELSE)
+        ? `${permissionName(action, subject)} (own)`
+        : permissionName(action, subject),
+    ),
   );
 }
 
-export function rackRoutesOf(can: (action: Action, subject: Subject) => boolean): string[] {
+export function rackRoutesOf(can: Can): string[] {
   return RACK_ROUTES.filter((route) => can(route.action, route.subject)).map((route) => `${route.method} ${route.path}`);
 }
+
+/** The holder a role is described for: own-only grants are on their instances. */
+const DESCRIBED_USER_ID = 'described-user';
 
 /** The roles as `GET /api/v1/roles` and the docs describe them, derived from roles.ts and the route table. */
 export function describeRoles(): RoleDescription[] {
   return ROLES.map((name) => {
-    const ability = abilityOf({ role: name, appScopes: null });
-    const can = (action: Action, subject: Subject) => ability.can(action, subject);
+    const ability = abilityOf({ role: name, appScopes: null }, DESCRIBED_USER_ID);
+    const can: Can = (action, subject, target) => ability.can(action, target ? asSubject(subject, { ...target }) : subject);
     const definition = ROLE_DEFINITIONS[name];
     return {
       name,
@@ -47,7 +68,7 @@ export function describeRoles(): RoleDescription[] {
 }
 
 export function describeAbility(ability: PrincipalAbility): { permissions: string[]; rackRoutes: string[] } {
-  const can = (action: Action, subject: Subject) => ability.can(action, subject);
+  const can: Can = (action, subject, target) => ability.can(action, subject, target);
   return { permissions: permissionsOf(can), rackRoutes: rackRoutesOf(can) };
 }
 

@@ -1,21 +1,19 @@
 import { Controller, Get } from '@nestjs/common';
-import { ApiBasicAuth, ApiBearerAuth, ApiCookieAuth, ApiOkResponse, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal } from '../auth/decorators/current-principal.decorator';
 import type { Principal } from '../auth/principal';
+import { Authorize } from './decorators/authorize.decorator';
 import { AbilityFactory } from './ability.factory';
 import { AbilitiesResponseDto, RoleResponseDto } from './dto/role-response.dto';
 import { describeAbility, describeRoles } from './role-catalogue';
 
 @ApiTags('rbac')
-@ApiCookieAuth('session')
-@ApiBearerAuth('token')
-@ApiBasicAuth('token-basic')
-@ApiUnauthorizedResponse({ description: 'No valid session or token' })
 @Controller('api/v1')
 export class RolesController {
   constructor(private readonly abilities: AbilityFactory) {}
 
   @Get('roles')
+  @Authorize()
   @ApiOkResponse({ type: [RoleResponseDto] })
   listRoles(): RoleResponseDto[] {
     return describeRoles().map((role) => ({
@@ -27,6 +25,7 @@ export class RolesController {
   }
 
   @Get('me/abilities')
+  @Authorize()
   @ApiOkResponse({ type: AbilitiesResponseDto })
   getMyAbilities(@CurrentPrincipal() principal: Principal): AbilitiesResponseDto {
     const tokenScope =

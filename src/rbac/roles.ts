@@ -6,6 +6,8 @@ export type Role = (typeof ROLES)[number];
 export interface Grant {
   readonly action: Action | readonly Action[];
   readonly subject: Subject | readonly Subject[];
+  /** Only on instances the caller owns (`SubjectFields.userId` is the caller's user id). */
+  readonly ownOnly?: true;
 }
 
 export interface RoleDefinition {
@@ -24,9 +26,12 @@ export interface RoleDefinition {
  */
 export const ROLE_DEFINITIONS: Readonly<Record<Role, RoleDefinition>> = {
   viewer: {
-    description: 'Reads apps, processes, builds, releases (without env values), logs, instances and the rack.',
+    description: 'Reads apps, processes, builds, releases (without env values), logs, instances and the rack; manages their own tokens.',
     inherits: [],
-    grants: [{ action: 'read', subject: ['apps', 'processes', 'builds', 'releases', 'logs', 'instances', 'rack'] }],
+    grants: [
+      { action: 'read', subject: ['apps', 'processes', 'builds', 'releases', 'logs', 'instances', 'rack'] },
+      { action: ['read', 'create', 'delete'], subject: 'tokens', ownOnly: true },
+    ],
   },
   ops: {
     description: 'Viewer, plus restart, scale, run, exec and stop processes, and read env values (secrets masked).',

@@ -3,7 +3,7 @@ import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { IS_PUBLIC } from '../auth/decorators/public.decorator';
-import { REQUIRED_PERMISSION, type RequiredPermission } from './decorators/authorize.decorator';
+import { ACCESS_RULE, type AccessRule } from './decorators/authorize.decorator';
 import { PROXIED_TO_RACK } from './decorators/proxied-to-rack.decorator';
 
 type Constructor = new (...args: never[]) => unknown;
@@ -29,14 +29,16 @@ function describeRoute(controller: Constructor, handlerName: string): string | u
   const path = String(Reflect.getMetadata(PATH_METADATA, handler));
   const method = RequestMethod[Reflect.getMetadata(METHOD_METADATA, handler) as number];
   const metadata = (key: string) => (Reflect.getMetadata(key, handler) ?? Reflect.getMetadata(key, controller)) as unknown;
-  const permission = metadata(REQUIRED_PERMISSION) as RequiredPermission | undefined;
+  const rule = metadata(ACCESS_RULE) as AccessRule | undefined;
   const access = metadata(IS_PUBLIC)
     ? 'public'
     : metadata(PROXIED_TO_RACK)
       ? 'authenticated, rack route table'
-      : permission
-        ? `authenticated, ${permission.subject}:${permission.action}`
-        : 'authenticated, no permission beyond (services return only what is the caller’s)';
+      : !rule
+        ? 'REFUSED: no @Authorize'
+        : rule.permission
+          ? `authenticated, ${rule.permission.subject}:${rule.permission.action}${rule.resolver ? ` (instance from ${rule.resolver.name})` : ''}`
+          : 'authenticated, any caller';
   const fullPath = `/${base}/${path}`.replace(/\/+/g, '/').replace(/(.)\/$/, '$1');
   return `${method} ${fullPath} (${controller.name}.${handlerName}): ${access}`;
 }
@@ -48,6 +50,7 @@ describe('route permissions', () => {
       Object.getOwnPropertyNames(controller.prototype).flatMap((name) => describeRoute(controller, name) ?? []),
     );
     expect(routes.length).toBeGreaterThan(15);
+    expect(routes.filter((route) => route.includes('REFUSED'))).toEqual([]);
     expect(routes.sort()).toMatchSnapshot();
   });
 

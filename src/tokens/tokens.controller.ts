@@ -1,51 +1,37 @@
-import { BadRequestException, Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
-import {
-  ApiBasicAuth,
-  ApiBearerAuth,
-  ApiCookieAuth,
-  ApiForbiddenResponse,
-  ApiQuery,
-  ApiTags,
-  ApiUnauthorizedResponse,
-} from '@nestjs/swagger';
+import { BadRequestException, Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { ApiQuery, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal } from '../auth/decorators/current-principal.decorator';
 import type { Principal } from '../auth/principal';
-import { AbilityFactory } from '../rbac/ability.factory';
-import { PermissionDeniedError } from '../rbac/rbac.errors';
+import { Authorize } from '../rbac/decorators/authorize.decorator';
+import { AuthorizedSubject } from '../rbac/decorators/authorized-subject.decorator';
+import type { SubjectFields } from '../rbac/permissions';
+import { OwnedByCaller } from '../rbac/subject-resolver';
 import { TokenScopePolicy } from '../rbac/token-scope.policy';
-import { UsersService } from '../users/users.service';
+import { UserNotFoundError } from '../users/users.errors';
 import { CreateTokenDto } from './dto/create-token.dto';
 import { CreatedTokenResponseDto, TokenResponseDto } from './dto/token-response.dto';
+import { ListedTokensOwner, TokenOwner } from './token-owner.resolvers';
 import { TokensService } from './tokens.service';
 
-/** One's own tokens for everyone; anyone's tokens for holders of tokens:read / tokens:delete (admins). */
+/** Everyone manages their own tokens; admins anyone's (the roles' own-only tokens grants). */
 @ApiTags('tokens')
-@ApiCookieAuth('session')
-@ApiBearerAuth('token')
-@ApiBasicAuth('token-basic')
-@ApiUnauthorizedResponse({ description: 'No valid session or token' })
-@ApiForbiddenResponse({ description: 'Another user’s tokens without tokens:read or tokens:delete, or a token wider than its creator' })
 @Controller('api/v1/tokens')
 export class TokensController {
   constructor(
     private readonly tokens: TokensService,
-    private readonly users: UsersService,
-    private readonly abilities: AbilityFactory,
     private readonly scopes: TokenScopePolicy,
   ) {}
 
   @Get()
+  @Authorize('read', 'tokens', ListedTokensOwner)
   @ApiQuery({ name: 'user', required: false, description: 'Whose tokens (admins); your own by default' })
-  async listTokens(@CurrentPrincipal() principal: Principal, @Query('user') email?: string): Promise<TokenResponseDto[]> {
-    let userId = principal.user.id;
-    if (email !== undefined && email.toLowerCase() !== principal.user.email) {
-      if (!this.abilities.forPrincipal(principal).can('read', 'tokens')) throw new PermissionDeniedError('permission denied: tokens:read');
-      userId = (await this.users.getByEmail(email)).id;
-    }
-    return (await this.tokens.listForUser(userId)).map((token) => TokenResponseDto.from(token));
+  async listTokens(@AuthorizedSubject() owner: SubjectFields, @Query('user') email?: string): Promise<TokenResponseDto[]> {
+    if (!owner.userId) throw new UserNotFoundError(String(email));
+    return (await this.tokens.listForUser(owner.userId)).map((token) => TokenResponseDto.from(token));
   }
 
   @Post()
+  @Authorize('create', 'tokens', OwnedByCaller)
   async createToken(@CurrentPrincipal() principal: Principal, @Body() body: CreateTokenDto): Promise<CreatedTokenResponseDto> {
     const expiresAt = body.expiresAt ? new Date(body.expiresAt) : null;
     if (expiresAt && expiresAt <= new Date()) {
@@ -63,8 +49,8 @@ export class TokensController {
 
   @Delete(':id')
   @HttpCode(204)
-  async revokeToken(@CurrentPrincipal() principal: Principal, @Param('id', ParseUUIDPipe) id: string): Promise<void> {
-    const anyUser = this.abilities.forPrincipal(principal).can('delete', 'tokens');
-    await this.tokens.revoke(id, anyUser ? undefined : principal.user.id);
+  @Authorize('delete', 'tokens', TokenOwner)
+  async revokeToken(@Param('id') id: string): Promise<void> {
+    await this.tokens.revoke(id);
   }
 }

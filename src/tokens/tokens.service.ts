@@ -77,12 +77,14 @@ export class TokensService {
     return this.tokens.find({ where: { userId, revokedAt: IsNull() }, order: { createdAt: 'DESC' } });
   }
 
-  /** Revokes a token; with `ownerId`, only if that user owns it (otherwise it is not found). */
-  async revoke(tokenId: string, ownerId?: string): Promise<void> {
-    const result = await this.tokens.update(
-      { id: tokenId, revokedAt: IsNull(), ...(ownerId ? { userId: ownerId } : {}) },
-      { revokedAt: new Date() },
-    );
+  /** The owner of a live (unrevoked) token, or null when there is none with that id. */
+  async findOwnerId(tokenId: string): Promise<string | null> {
+    const token = await this.tokens.findOne({ select: { userId: true }, where: { id: tokenId, revokedAt: IsNull() } });
+    return token?.userId ?? null;
+  }
+
+  async revoke(tokenId: string): Promise<void> {
+    const result = await this.tokens.update({ id: tokenId, revokedAt: IsNull() }, { revokedAt: new Date() });
     if (!result.affected) throw new TokenNotFoundError(tokenId);
     await this.accessChanges.announce({ tokenId });
   }

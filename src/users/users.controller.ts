@@ -1,5 +1,5 @@
 import { BadRequestException, Body, Controller, Delete, Get, HttpCode, Param, Patch, Post } from '@nestjs/common';
-import { ApiBasicAuth, ApiBearerAuth, ApiCookieAuth, ApiTags } from '@nestjs/swagger';
+import { ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal } from '../auth/decorators/current-principal.decorator';
 import type { Principal } from '../auth/principal';
 import { Authorize } from '../rbac/decorators/authorize.decorator';
@@ -11,9 +11,6 @@ import { UserResponseDto } from './dto/user-response.dto';
 import { UsersService } from './users.service';
 
 @ApiTags('users')
-@ApiCookieAuth('session')
-@ApiBearerAuth('token')
-@ApiBasicAuth('token-basic')
 @Controller('api/v1/users')
 export class UsersController {
   constructor(private readonly users: UsersService) {}

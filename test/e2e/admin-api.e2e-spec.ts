@@ -110,9 +110,37 @@ describe('the admin API', () => {
       expect(JSON.stringify(listed)).not.toContain(token);
 
       const adminsToken = (await (await call('POST', '/api/v1/tokens', admin, { name: 'admin-laptop' })).json()) as { id: string };
-      await expectProblem(await call('DELETE', `/api/v1/tokens/${adminsToken.id}`, viewer), 404, 'token_not_found');
+      await expectProblem(await call('DELETE', `/api/v1/tokens/${adminsToken.id}`, viewer), 403, 'permission_denied');
       expect((await call('DELETE', `/api/v1/tokens/${id}`, viewer)).status).toBe(204);
       await expectProblem(await call('GET', '/api/v1/me', token), 401);
+      expect((await call('GET', '/api/v1/me', admin)).status).toBe(200);
+    });
+
+    it('answers another user’s token and a missing one alike, so ids reveal nothing to non-admins', async () => {
+      const adminsToken = (await (await call('POST', '/api/v1/tokens', admin, { name: 'admin-ci' })).json()) as { id: string };
+      const missing = '00000000-0000-4000-8000-000000000000';
+      const others = await expectProblem(await call('DELETE', `/api/v1/tokens/${adminsToken.id}`, viewer), 403, 'permission_denied');
+      const absent = await expectProblem(await call('DELETE', `/api/v1/tokens/${missing}`, viewer), 403, 'permission_denied');
+      expect(others.detail).toBe(absent.detail);
+      await expectProblem(await call('GET', '/api/v1/tokens?user=admin@example.com', viewer), 403, 'permission_denied');
+      await expectProblem(await call('GET', '/api/v1/tokens?user=nobody@example.com', viewer), 403, 'permission_denied');
+      // Admins hold the permission on every token, so they are told what is missing.
+      await expectProblem(await call('DELETE', `/api/v1/tokens/${missing}`, admin), 404, 'token_not_found');
+      await expectProblem(await call('GET', '/api/v1/tokens?user=nobody@example.com', admin), 404, 'user_not_found');
+      const viewersTokens = (await (await call('GET', '/api/v1/tokens?user=VIEWER@example.com', admin)).json()) as unknown[];
+      expect(viewersTokens.length).toBeGreaterThan(0);
+      expect((await call('DELETE', `/api/v1/tokens/${adminsToken.id}`, admin)).status).toBe(204);
+    });
+
+    it('lets a cicd-scoped token neither list, mint nor revoke tokens, even its admin owner’s', async () => {
+      const scoped = (await (await call('POST', '/api/v1/tokens', admin, { name: 'pipeline', role: 'cicd' })).json()) as {
+        id: string;
+        token: string;
+      };
+      await expectProblem(await call('GET', '/api/v1/tokens', scoped.token), 403, 'permission_denied');
+      await expectProblem(await call('POST', '/api/v1/tokens', scoped.token, { name: 'escape' }), 403, 'permission_denied');
+      await expectProblem(await call('DELETE', `/api/v1/tokens/${scoped.id}`, scoped.token), 403, 'permission_denied');
+      expect((await call('GET', '/api/v1/me', scoped.token)).status).toBe(200);
     });
 
     it('records when a token was last used', async () => {
@@ -167,8 +195,20 @@ describe('the admin API', () => {
         '/api/v1/users',
         '/api/v1/users/{email}',
       ]);
-      for (const path of ['/api/v1/users', '/api/v1/tokens', '/api/v1/me']) {
-        expect(document.paths[path].get.security).toEqual(expect.arrayContaining([{ token: [] }, { session: [] }]));
+      // Every operation that is not public names the credentials it takes, from @Authorize alone.
+      const publicOperations = [
+        'get /api/v1/auth/callback',
+        'get /api/v1/auth/login',
+        'get /api/v1/health/live',
+        'get /api/v1/health/ready',
+      ];
+      for (const [path, operations] of Object.entries(document.paths)) {
+        for (const [method, operation] of Object.entries(operations)) {
+          const security = publicOperations.includes(`${method} ${path}`)
+            ? undefined
+            : [{ session: [] }, { token: [] }, { 'token-basic': [] }];
+          expect({ operation: `${method} ${path}`, security: operation.security }).toEqual({ operation: `${method} ${path}`, security });
+        }
       }
       // The committed document is the reviewed one: regenerate it with `npm run openapi:generate`.
       const committed = JSON.parse(readFileSync(resolve(__dirname, '../../openapi.json'), 'utf8')) as unknown;

@@ -1,0 +1,56 @@
+import { Controller, Get, Module, type DynamicModule } from '@nestjs/common';
+import { Authorize } from '../../src/rbac/decorators/authorize.decorator';
+import { MockRack, startMockRack } from '../support/mock-rack';
+import { TestGateway, startTestGateway } from '../support/test-gateway';
+
+/** Routes as a module added later might write them: one forgets @Authorize, one carries it. */
+@Controller('api/v1/added')
+class AddedController {
+  @Get('forgotten')
+  forgotten(): { reached: true } {
+    return { reached: true };
+  }
+
+  @Get('declared')
+  @Authorize()
+  declared(): { reached: true } {
+    return { reached: true };
+  }
+}
+
+@Module({ controllers: [AddedController] })
+class AddedModule {}
+
+describe('an admin route', () => {
+  let rack: MockRack;
+  let gateway: TestGateway;
+  let admin: string;
+
+  beforeAll(async () => {
+    rack = await startMockRack();
+    gateway = await startTestGateway({
+      rackUrl: rack.url,
+      rackToken: rack.password,
+      wrapModule: (appModule: DynamicModule) => ({ module: AddedModule, imports: [appModule] }),
+    });
+    ({ token: admin } = await gateway.createUserWithToken('admin@example.com', 'admin'));
+  });
+
+  afterAll(async () => {
+    await gateway.close();
+    await rack.close();
+  });
+
+  const get = (path: string) => fetch(`${gateway.url}${path}`, { headers: { authorization: `Bearer ${admin}` } });
+
+  it('without @Authorize is refused even to an admin: nothing is reachable by omission', async () => {
+    const response = await get('/api/v1/added/forgotten');
+    expect(response.status).toBe(403);
+    expect(await response.json()).toMatchObject({ code: 'permission_denied', detail: 'this route declares no permission' });
+  });
+
+  it('with @Authorize() admits any authenticated caller, and no one else', async () => {
+    expect(await (await get('/api/v1/added/declared')).json()).toEqual({ reached: true });
+    expect((await fetch(`${gateway.url}/api/v1/added/declared`)).status).toBe(401);
+  });
+});
