@@ -125,7 +125,9 @@ async function startSystems(databaseUrl: string | undefined, include: readonly S
     started.push(upstream);
     const [bare, gateway] = await Promise.all([
       include.includes('bare') ? ServerProcess.start(build, 'bare', 'bare-proxy', [upstream.url]) : Promise.resolve(upstream),
-      ServerProcess.start(build, 'gateway', 'gateway', [JSON.stringify({ upstreamUrl: upstream.url, databaseUrl })]),
+      ServerProcess.start(build, 'gateway', 'gateway', [
+        JSON.stringify({ upstreamUrl: upstream.url, databaseUrl, redisUrl: process.env.REDIS_URL }),
+      ]),
     ]);
     started.push(bare, gateway);
     // The same credential goes to every system, so each sees identical request bytes.
@@ -164,7 +166,7 @@ async function benchmark(settings: Settings, only: ReadonlySet<string> | undefin
   const results: WorkloadResult[] = [];
   try {
     log(`systems up: direct ${systems.targets.direct.url}, bare ${systems.targets.bare.url}, gateway ${systems.targets.gateway.url}`);
-    log(`gateway database: ${database.description}`);
+    log(`gateway database: ${database.description}; rate-limit counters: ${process.env.REDIS_URL ? 'Redis' : 'in memory'}`);
     await warmUp(systems);
     for (const workload of workloads(settings)) {
       if (only && !only.has(workload.id)) continue;
@@ -190,6 +192,7 @@ async function benchmark(settings: Settings, only: ReadonlySet<string> | undefin
     node: process.version,
     runtimeEnv: PRODUCTION_RUNTIME_ENV,
     database: database.description,
+    rateLimitCounters: process.env.REDIS_URL ? 'redis' : 'memory',
     settings,
     startupRssMiB: systems.startupRssMiB,
     seconds: Math.round((Date.now() - began) / 1000),

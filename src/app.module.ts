@@ -5,6 +5,7 @@ import type { DestinationStream } from 'pino';
 import { AuthModule } from './auth/auth.module';
 import { AuthenticationGuard } from './auth/guards/authentication.guard';
 import { CsrfGuard } from './auth/guards/csrf.guard';
+import { ClientAddressModule } from './common/client-address';
 import { ClockModule } from './common/clock';
 import { GatewayExceptionFilter } from './common/errors/gateway-exception.filter';
 import { GatewayConfigModule } from './config/config.module';
@@ -15,6 +16,9 @@ import { RackRequestGuard } from './proxy/guards/rack-request.guard';
 import { ProxyModule } from './proxy/proxy.module';
 import { PolicyGuard } from './rbac/guards/policy.guard';
 import { RbacModule } from './rbac/rbac.module';
+import { CallerRateLimitGuard } from './rate-limit/guards/caller-rate-limit.guard';
+import { ClientRateLimitGuard } from './rate-limit/guards/client-rate-limit.guard';
+import { RateLimitModule } from './rate-limit/rate-limit.module';
 import { SecretsModule } from './secrets/secrets.module';
 import { TokensModule } from './tokens/tokens.module';
 import { UsersModule } from './users/users.module';
@@ -30,6 +34,7 @@ export class AppModule {
       imports: [
         GatewayConfigModule.forRoot(config),
         ClockModule,
+        ClientAddressModule,
         LoggerModule.forRoot({
           pinoHttp: [
             {
@@ -51,19 +56,24 @@ export class AppModule {
         RbacModule,
         HealthModule,
         SecretsModule,
+        RateLimitModule,
         // Last: its catch-all route must not shadow the gateway's own routes.
         ProxyModule,
       ],
       providers: [
         // The request pipeline, in the order a request meets it.
-        // 0. Proxied requests: target and framing read exactly as the rack will; anything ambiguous is a 400.
+        // 0. Rate limits per client address, before anything costs work; refused credentials are counted in 2.
+        { provide: APP_GUARD, useExisting: ClientRateLimitGuard },
+        // 1. Proxied requests: target and framing read exactly as the rack will; anything ambiguous is a 400.
         { provide: APP_GUARD, useExisting: RackRequestGuard },
-        // 1. Who is calling: a gateway token, or (gateway API only) a browser session.
+        // 2. Who is calling: a gateway token, or (gateway API only) a browser session.
         { provide: APP_GUARD, useExisting: AuthenticationGuard },
-        // 2. Cookie-authenticated state changes must carry the session's CSRF token.
+        // 3. Cookie-authenticated state changes must carry the session's CSRF token.
         { provide: APP_GUARD, useExisting: CsrfGuard },
-        // 3. CASL policy: the rack route table for proxied requests, @Authorize on admin routes.
+        // 4. CASL policy: the rack route table for proxied requests, @Authorize on admin routes.
         { provide: APP_GUARD, useExisting: PolicyGuard },
+        // 5. Rate limits per caller and rate class of the route the policy matched.
+        { provide: APP_GUARD, useExisting: CallerRateLimitGuard },
         // Request bodies and params: validated DTOs only, unknown fields refused.
         { provide: APP_PIPE, useValue: new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }) },
         // Errors: the rack's shape on proxied paths, problem+json on the gateway API.

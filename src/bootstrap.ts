@@ -7,6 +7,7 @@ import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify
 import { DocumentBuilder, type OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import type { FastifyInstance, FastifyReply, FastifyServerFactoryHandler } from 'fastify';
 import helmet from 'helmet';
+import { hkdfSync } from 'node:crypto';
 import { type Server, type ServerResponse, createServer } from 'node:http';
 import { Logger } from 'nestjs-pino';
 import type { DestinationStream } from 'pino';
@@ -58,7 +59,9 @@ export async function createGateway({ config, logDestination, wrapModule }: Gate
   registerPassportReplyShims(fastify);
   registerSecurityHeaders(fastify);
 
-  await app.register(fastifyCookie);
+  // Signs the sign-in state cookie (auth/sign-in-state.ts) with a key of its own, derived from APP_SECRET_KEY.
+  const signInCookieKey = Buffer.from(hkdfSync('sha256', config.sessions.secret, '', 'rgw sign-in state cookie', 32));
+  await app.register(fastifyCookie, { secret: signInCookieKey.toString('base64url') });
   await app.register(fastifySession, {
     secret: config.sessions.secret,
     cookieName: SESSION_COOKIE,

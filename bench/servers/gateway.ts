@@ -11,11 +11,24 @@ export interface GatewayServerOptions {
   readonly upstreamUrl: string;
   /** A database of its own on a real server; the embedded engine in memory without it. */
   readonly databaseUrl?: string;
+  /** Shared rate-limit counters; in memory without it. */
+  readonly redisUrl?: string;
 }
 
 /**
+ * Limits are on and every request is counted, as in production, but out of the bench's reach: one
+ * token sends far more than a real caller may, and the bench measures what counting costs.
+ */
+const COUNTED_BUT_UNREACHED = Object.fromEntries(
+  ['AUTH_FAILURES', 'SIGN_INS', 'IP', 'READS', 'WRITES', 'STREAMS', 'UPLOADS'].map((bucket) => [
+    `RATE_LIMIT_${bucket}_PER_MINUTE`,
+    '1000000000',
+  ]),
+);
+
+/**
  * The real gateway, built by the same createGateway main.ts uses, with production settings: every
- * check on (today token authentication), warn-level logging. It makes one user and token and hands the
+ * check on (token authentication, authorization, rate limits), warn-level logging. It makes one user and token and hands the
  * token to the runner.
  */
 async function main(): Promise<void> {
@@ -35,7 +48,9 @@ async function main(): Promise<void> {
     APP_SECRET_KEY: 'bench-only-secret-key-0123456789abcdefghij',
     DATA_DIR: 'memory://',
     LOG_LEVEL: 'warn',
+    ...COUNTED_BUT_UNREACHED,
     ...(options.databaseUrl ? { DATABASE_URL: options.databaseUrl } : {}),
+    ...(options.redisUrl ? { REDIS_URL: options.redisUrl } : {}),
   });
   const app = await createGateway({ config });
   await app.listen(port, '127.0.0.1');

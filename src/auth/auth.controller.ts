@@ -3,6 +3,7 @@ import { ApiFoundResponse, ApiNoContentResponse, ApiOkResponse, ApiQuery, ApiTag
 import type { FastifySessionObject } from '@fastify/session';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { UserEntity } from '../users/user.entity';
+import { RateLimit } from '../rate-limit/decorators/rate-limit.decorator';
 import { Authorize } from '../rbac/decorators/authorize.decorator';
 import { Public } from './decorators/public.decorator';
 import { CsrfTokenResponseDto } from './dto/csrf-token-response.dto';
@@ -14,6 +15,7 @@ import { DEFAULT_RETURN_TO } from './return-to';
 export class AuthController {
   @Get('login')
   @Public()
+  @RateLimit('signIns')
   @UseGuards(GoogleOAuthGuard)
   @ApiQuery({ name: 'return_to', required: false, description: 'A path on this gateway to land on after sign-in' })
   @ApiFoundResponse({ description: 'Redirect to Google' })
@@ -27,7 +29,7 @@ export class AuthController {
   @Redirect()
   @ApiFoundResponse({ description: 'Signed in; redirect to return_to with the session cookie set' })
   async completeLogin(@Req() request: FastifyRequest & { user: UserEntity }): Promise<{ url: string }> {
-    const returnTo = request.session.returnTo ?? DEFAULT_RETURN_TO;
+    const returnTo = request.signInReturnTo ?? DEFAULT_RETURN_TO;
     // A fresh session id at sign-in, so a session planted before login cannot be ridden afterwards.
     await request.session.regenerate();
     request.session.userId = request.user.id;

@@ -5,6 +5,7 @@ import { ClockModule } from '../common/clock';
 import { TokensModule } from '../tokens/tokens.module';
 import { UsersModule } from '../users/users.module';
 import { AuthController } from './auth.controller';
+import { AuthenticationFailures } from './authentication-failures';
 import { AuthService } from './auth.service';
 import { DatabaseSessionStore } from './database-session.store';
 import { AuthenticationGuard } from './guards/authentication.guard';
@@ -17,7 +18,15 @@ import { GoogleStrategy } from './strategies/google.strategy';
 @Module({
   imports: [TypeOrmModule.forFeature([SessionEntity]), PassportModule, ClockModule, UsersModule, TokensModule],
   controllers: [AuthController, MeController],
-  providers: [AuthService, GoogleStrategy, DatabaseSessionStore, RequestAuthenticator, AuthenticationGuard, CsrfGuard],
-  exports: [DatabaseSessionStore, RequestAuthenticator, AuthenticationGuard, CsrfGuard],
+  providers: [
+    AuthService,
+    GoogleStrategy,
+    DatabaseSessionStore,
+    RequestAuthenticator,
+    AuthenticationFailures,
+    AuthenticationGuard,
+    CsrfGuard,
+  ],
+  exports: [DatabaseSessionStore, RequestAuthenticator, AuthenticationFailures, AuthenticationGuard, CsrfGuard],
 })
 export class AuthModule {}

@@ -3,6 +3,5 @@ import '@fastify/session';
 declare module 'fastify' {
   interface Session {
     userId?: string;
-    returnTo?: string;
   }
 }

@@ -58,4 +58,38 @@ describe('loadGatewayConfig', () => {
     expect(config.rack.tls.insecure).toBe(true);
     expect(config.warnings.join('\n')).toContain('RACK_TLS_INSECURE');
   });
+
+  it('refuses trusted proxies that are no address or range, or that trust everyone', () => {
+    const problems = problemsOf({ ...valid, TRUSTED_PROXIES: '10.0.0.0/8, 0.0.0.0/0, ::/0, proxy.internal, loopback' });
+    expect(problems).toEqual([
+      "TRUSTED_PROXIES: 0.0.0.0/0 trusts every address; name the proxies' own ranges",
+      "TRUSTED_PROXIES: ::/0 trusts every address; name the proxies' own ranges",
+      'TRUSTED_PROXIES: proxy.internal is not an IP address, a CIDR range or loopback/linklocal/uniquelocal',
+    ]);
+    expect(loadGatewayConfig({ ...valid, TRUSTED_PROXIES: '10.0.0.0/8,loopback' }).trustedProxies).toEqual(['10.0.0.0/8', 'loopback']);
+  });
+
+  it('checks the rate-limit settings by name and defaults them', () => {
+    const problems = problemsOf({
+      ...valid,
+      REDIS_URL: 'http://cache:6379',
+      RATE_LIMIT_READS_PER_MINUTE: '0',
+      RATE_LIMIT_WRITES_PER_MINUTE: 'many',
+    });
+    expect(problems.map((problem) => problem.split(':')[0]).sort()).toEqual([
+      'RATE_LIMIT_READS_PER_MINUTE',
+      'RATE_LIMIT_WRITES_PER_MINUTE',
+      'REDIS_URL',
+    ]);
+    expect(loadGatewayConfig(valid).rateLimits).toEqual({
+      authFailures: 20,
+      signIns: 10,
+      ip: 6000,
+      read: 1200,
+      write: 120,
+      stream: 60,
+      upload: 30,
+    });
+    expect(loadGatewayConfig({ ...valid, REDIS_URL: 'rediss://:secret@cache:6380/2' }).redisUrl).toBe('rediss://:secret@cache:6380/2');
+  });
 });

@@ -20,6 +20,7 @@ import {
 
 const PORT_MESSAGE = 'PORT must be a whole number from 0 to 65535';
 const isProduction = (env: EnvironmentVariables) => env.NODE_ENV === 'production';
+const toInteger = ({ value }: { value: unknown }) => (value === undefined || value === '' ? undefined : Number(value));
 const splitList = ({ value }: { value: unknown }) =>
   typeof value === 'string'
     ? value
@@ -36,7 +37,7 @@ export class EnvironmentVariables {
   @IsIn(['production', 'development', 'test'])
   NODE_ENV = 'production';
 
-  @Transform(({ value }) => (value === undefined || value === '' ? undefined : Number(value)))
+  @Transform(toInteger)
   @IsInt({ message: PORT_MESSAGE })
   @Min(0, { message: PORT_MESSAGE })
   @Max(65535, { message: PORT_MESSAGE })
@@ -51,7 +52,7 @@ export class EnvironmentVariables {
   PUBLIC_URL?: string;
 
   /** Above the 60 s idle timeout of AWS load balancers and ingress-nginx: the balancer, not the gateway, must close first. */
-  @Transform(({ value }) => (value === undefined || value === '' ? undefined : Number(value)))
+  @Transform(toInteger)
   @IsInt()
   @Min(1)
   CLIENT_KEEP_ALIVE_SECONDS = 65;
@@ -82,7 +83,7 @@ export class EnvironmentVariables {
   @IsBooleanString()
   RACK_TLS_INSECURE?: string;
 
-  @Transform(({ value }) => (value === undefined || value === '' ? undefined : Number(value)))
+  @Transform(toInteger)
   @IsInt()
   @Min(1)
   RACK_IDLE_TIMEOUT_SECONDS = 900;
@@ -122,12 +123,12 @@ export class EnvironmentVariables {
   @MinLength(32, { message: 'APP_SECRET_KEY must be at least 32 characters (it signs session cookies)' })
   APP_SECRET_KEY?: string;
 
-  @Transform(({ value }) => (value === undefined || value === '' ? undefined : Number(value)))
+  @Transform(toInteger)
   @IsInt()
   @Min(1)
   SESSION_IDLE_MINUTES = 480;
 
-  @Transform(({ value }) => (value === undefined || value === '' ? undefined : Number(value)))
+  @Transform(toInteger)
   @IsInt()
   @Min(1)
   SESSION_MAX_MINUTES = 1440;
@@ -143,6 +144,55 @@ export class EnvironmentVariables {
 
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   LOG_LEVEL = 'info';
+
+  /** Shared rate-limit counters; without it each instance counts on its own. */
+  @IsOptional()
+  @IsUrl(
+    { require_tld: false, require_protocol: true, protocols: ['redis', 'rediss'] },
+    { message: 'REDIS_URL must be a redis:// or rediss:// URL' },
+  )
+  REDIS_URL?: string;
+
+  /** Peers whose X-Forwarded-For is believed; checked for CIDR syntax and wildcards in gateway-config. */
+  @IsOptional()
+  @Transform(splitList)
+  @IsString({ each: true })
+  TRUSTED_PROXIES: string[] = [];
+
+  @Transform(toInteger)
+  @IsInt()
+  @Min(1)
+  RATE_LIMIT_AUTH_FAILURES_PER_MINUTE = 20;
+
+  @Transform(toInteger)
+  @IsInt()
+  @Min(1)
+  RATE_LIMIT_SIGN_INS_PER_MINUTE = 10;
+
+  @Transform(toInteger)
+  @IsInt()
+  @Min(1)
+  RATE_LIMIT_IP_PER_MINUTE = 6000;
+
+  @Transform(toInteger)
+  @IsInt()
+  @Min(1)
+  RATE_LIMIT_READS_PER_MINUTE = 1200;
+
+  @Transform(toInteger)
+  @IsInt()
+  @Min(1)
+  RATE_LIMIT_WRITES_PER_MINUTE = 120;
+
+  @Transform(toInteger)
+  @IsInt()
+  @Min(1)
+  RATE_LIMIT_STREAMS_PER_MINUTE = 60;
+
+  @Transform(toInteger)
+  @IsInt()
+  @Min(1)
+  RATE_LIMIT_UPLOADS_PER_MINUTE = 30;
 }
 
 export class InvalidConfigurationError extends Error {

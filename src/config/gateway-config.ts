@@ -1,3 +1,4 @@
+import proxyaddr from '@fastify/proxy-addr';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { EnvironmentVariables, InvalidConfigurationError, parseEnvironment } from './environment-variables';
@@ -50,12 +51,32 @@ export interface GatewayConfig {
     /** Env keys nobody may change through the gateway, per app; `*` applies to every app. */
     readonly protectedEnvKeys: Readonly<Record<string, readonly string[]>>;
   };
+  /** Shared state across gateway instances (rate-limit counters); each instance keeps its own without it. */
+  readonly redisUrl?: string;
+  /** Peers (CIDRs, addresses or proxy-addr's named ranges) whose X-Forwarded-For names the client. */
+  readonly trustedProxies: readonly string[];
+  /** Requests per minute of each rate-limit bucket (the rate-limit module). */
+  readonly rateLimits: Readonly<Record<RateLimitBucket, number>>;
   readonly logLevel: string;
   /** Problems worth a warning at start (never secrets). */
   readonly warnings: readonly string[];
 }
 
+/** Per client IP: failed authentications, sign-in starts, everything; per caller: each rate class of route. */
+export type RateLimitBucket = 'authFailures' | 'signIns' | 'ip' | 'read' | 'write' | 'stream' | 'upload';
+
 export const GATEWAY_CONFIG = Symbol('GATEWAY_CONFIG');
+
+/** A trusted range of every address would let any client choose the IP it is limited and audited as. */
+function trustedProxyProblem(entry: string): string | undefined {
+  if (/\/0$/.test(entry)) return `TRUSTED_PROXIES: ${entry} trusts every address; name the proxies' own ranges`;
+  try {
+    proxyaddr.compile(entry);
+    return undefined;
+  } catch {
+    return `TRUSTED_PROXIES: ${entry} is not an IP address, a CIDR range or loopback/linklocal/uniquelocal`;
+  }
+}
 
 /** RACK_HOST may omit the scheme; a rack API is always HTTPS unless the operator says otherwise. */
 function parseRackUrl(rackHost: string): URL {
@@ -117,6 +138,11 @@ function buildConfig(env: EnvironmentVariables): GatewayConfig {
     else problems.push('PROTECTED_ENV_KEYS: must map app names (or *) to lists of keys, e.g. {"*": ["RAILS_MASTER_KEY"]}');
   }
 
+  for (const entry of env.TRUSTED_PROXIES) {
+    const problem = trustedProxyProblem(entry);
+    if (problem) problems.push(problem);
+  }
+
   if (env.SESSION_MAX_MINUTES < env.SESSION_IDLE_MINUTES) {
     problems.push('SESSION_MAX_MINUTES: must be at least SESSION_IDLE_MINUTES');
   }
@@ -152,6 +178,17 @@ function buildConfig(env: EnvironmentVariables): GatewayConfig {
     database: { url: env.DATABASE_URL, dataDir: env.DATA_DIR },
     sessions: { secret, idleMs: env.SESSION_IDLE_MINUTES * 60_000, maxAgeMs: env.SESSION_MAX_MINUTES * 60_000 },
     secrets: { extraKeyPatterns: env.SECRET_ENV_KEY_PATTERNS, protectedEnvKeys },
+    redisUrl: env.REDIS_URL,
+    trustedProxies: env.TRUSTED_PROXIES,
+    rateLimits: {
+      authFailures: env.RATE_LIMIT_AUTH_FAILURES_PER_MINUTE,
+      signIns: env.RATE_LIMIT_SIGN_INS_PER_MINUTE,
+      ip: env.RATE_LIMIT_IP_PER_MINUTE,
+      read: env.RATE_LIMIT_READS_PER_MINUTE,
+      write: env.RATE_LIMIT_WRITES_PER_MINUTE,
+      stream: env.RATE_LIMIT_STREAMS_PER_MINUTE,
+      upload: env.RATE_LIMIT_UPLOADS_PER_MINUTE,
+    },
     logLevel: env.LOG_LEVEL,
     warnings,
   };

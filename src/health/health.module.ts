@@ -2,11 +2,13 @@ import { Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import { RackModule } from '../rack/rack.module';
 import { HealthController } from './health.controller';
+import { RateLimitCountersModule } from '../rate-limit/rate-limit-counters.module';
+import { RateLimitCountersHealthIndicator } from './rate-limit-counters.health';
 import { RackHealthIndicator } from './rack.health';
 
 @Module({
-  imports: [TerminusModule.forRoot({ logger: false }), RackModule],
+  imports: [TerminusModule.forRoot({ logger: false }), RackModule, RateLimitCountersModule],
   controllers: [HealthController],
-  providers: [RackHealthIndicator],
+  providers: [RackHealthIndicator, RateLimitCountersHealthIndicator],
 })
 export class HealthModule {}

@@ -6,6 +6,9 @@ export type AnswerFilter = 'app-list' | 'apps' | 'releases' | 'builds' | 'regist
 /** How a request body is rewritten before the rack reads it; the secrets module provides each. */
 export type RequestRewrite = 'release-env';
 
+/** Which per-caller rate limit a route counts against (the rate-limit module's buckets). */
+export type RateClass = 'read' | 'write' | 'stream' | 'upload';
+
 export type RackMethod = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'OPTIONS' | 'SOCKET' | 'ANY';
 
 export interface RackRoute {
@@ -20,9 +23,11 @@ export interface RackRoute {
   readonly answerFilter?: AnswerFilter;
   /** `release-env`: the body carries the whole environment; masked values are restored, protected keys kept. */
   readonly requestRewrite?: RequestRewrite;
+  /** Websockets are streams, GET/HEAD/OPTIONS reads, everything else writes, unless the row names an upload. */
+  readonly rateClass: RateClass;
 }
 
-type RouteBehaviours = Pick<RackRoute, 'lists' | 'answerFilter' | 'requestRewrite'>;
+type RouteBehaviours = Partial<Pick<RackRoute, 'lists' | 'answerFilter' | 'requestRewrite' | 'rateClass'>>;
 type Row = [RackMethod, string, Action, RackSubject, RouteBehaviours?];
 
 /**
@@ -82,19 +87,19 @@ const ROWS: Row[] = [
   ['POST', '/apps/{app}/builds', 'create', 'builds', { answerFilter: 'builds' }],
   ['GET', '/apps/{app}/builds/{id}.tgz', 'read', 'builds'],
   ['GET', '/apps/{app}/builds/{id}', 'read', 'builds', { answerFilter: 'builds' }],
-  ['POST', '/apps/{app}/builds/import', 'create', 'builds'],
+  ['POST', '/apps/{app}/builds/import', 'create', 'builds', { rateClass: 'upload' }],
   ['POST', '/apps/{app}/builds/{id}/image', 'create', 'builds'],
   ['PUT', '/apps/{app}/builds/{id}', 'update', 'builds', { answerFilter: 'builds' }],
   ['SOCKET', '/apps/{app}/builds/{id}/logs', 'read', 'logs'],
   ['GET', '/apps/{app}/objects', 'read', 'objects'],
   ['GET', '/apps/{app}/objects/{key:.*}', 'read', 'objects'],
   ['HEAD', '/apps/{app}/objects/{key:.*}', 'read', 'objects'],
-  ['POST', '/apps/{app}/objects/{key:.*}', 'create', 'objects'],
+  ['POST', '/apps/{app}/objects/{key:.*}', 'create', 'objects', { rateClass: 'upload' }],
   ['DELETE', '/apps/{app}/objects/{key:.*}', 'delete', 'objects'],
   // Docker pushes of --external builds go through the rack's registry proxy.
   ['GET', '/v2/{path:.*}', 'read', 'builds'],
   ['HEAD', '/v2/{path:.*}', 'read', 'builds'],
-  ['ANY', '/v2/{path:.*}', 'create', 'builds'],
+  ['ANY', '/v2/{path:.*}', 'create', 'builds', { rateClass: 'upload' }],
 
   // Releases: the environment lives in them.
   ['GET', '/apps/{app}/releases', 'read', 'releases', { answerFilter: 'releases' }],
@@ -110,7 +115,7 @@ const ROWS: Row[] = [
   ['SOCKET', '/apps/{app}/processes/{pid}/logs', 'read', 'logs'],
   // convox cp reads and writes any file in a process: as powerful as exec.
   ['GET', '/apps/{app}/processes/{pid}/files', 'create', 'exec'],
-  ['POST', '/apps/{app}/processes/{pid}/files', 'create', 'exec'],
+  ['POST', '/apps/{app}/processes/{pid}/files', 'create', 'exec', { rateClass: 'upload' }],
   ['DELETE', '/apps/{app}/processes/{pid}/files', 'create', 'exec'],
   ['POST', '/apps/{app}/services/{service}/processes', 'run', 'processes'],
   ['GET', '/apps/{app}/services', 'read', 'apps'],
@@ -128,7 +133,7 @@ const ROWS: Row[] = [
   ['GET', '/apps/{app}/resources/{name}', 'read', 'resources', { answerFilter: 'resources' }],
   ['SOCKET', '/apps/{app}/resources/{name}/console', 'access', 'resources'],
   ['GET', '/apps/{app}/resources/{name}/data', 'access', 'resources'],
-  ['PUT', '/apps/{app}/resources/{name}/data', 'access', 'resources'],
+  ['PUT', '/apps/{app}/resources/{name}/data', 'access', 'resources', { rateClass: 'upload' }],
   ['GET', '/resources', 'read', 'resources', { answerFilter: 'resources' }],
   ['OPTIONS', '/resources', 'read', 'resources'],
   ['POST', '/resources', 'create', 'resources', { answerFilter: 'resources' }],
@@ -174,8 +179,14 @@ export const RACK_ROUTES: readonly RackRoute[] = ROWS.map(([method, path, action
   path,
   action,
   subject,
+  rateClass: defaultRateClass(method),
   ...options,
 }));
+
+function defaultRateClass(method: RackMethod): RateClass {
+  if (method === 'SOCKET') return 'stream';
+  return method === 'GET' || method === 'HEAD' || method === 'OPTIONS' ? 'read' : 'write';
+}
 
 interface CompiledRoute {
   readonly route: RackRoute;

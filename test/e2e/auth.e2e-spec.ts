@@ -1,3 +1,4 @@
+import { DataSource } from 'typeorm';
 import { Clock } from '../../src/common/clock';
 import { UsersService } from '../../src/users/users.service';
 import { MockOAuthProvider, startMockOAuthProvider } from '../support/mock-oauth';
@@ -117,19 +118,37 @@ describe('Google sign-in, sessions and CSRF', () => {
     expect(cookie).toMatch(/Path=\/api\//);
   });
 
-  it('gives a new session at sign-in: the session cookie held before it (a planted one) signs nobody in', async () => {
-    const browser = new Browser();
-    oauth.queueLogin({ email: ADMIN });
-    const login = await browser.get(`${gateway.url}/api/v1/auth/login`);
-    const beforeSignIn = browser.cookie(gateway.url, 'rgw_session');
-    expect(beforeSignIn).toBeDefined();
-    const authorize = await browser.get(login.headers.get('location') ?? '');
-    expect((await browser.get(authorize.headers.get('location') ?? '')).status).toBe(302);
+  it('gives a new session at sign-in: a session cookie planted before it signs nobody in', async () => {
+    // The attacker signs in as themselves, then plants that session cookie in the victim's browser.
+    await gateway.createUser('planter@example.com', 'viewer');
+    const attacker = new Browser();
+    expect((await signIn(attacker, 'planter@example.com')).response.status).toBe(200);
+    const planted = attacker.cookie(gateway.url, 'rgw_session') ?? '';
+    const victim = new Browser();
+    victim.setCookie(gateway.url, 'rgw_session', planted);
 
-    expect(browser.cookie(gateway.url, 'rgw_session')).not.toBe(beforeSignIn);
-    expect(await meStatus(browser)).toBe(200);
-    const planted = await fetch(`${gateway.url}/api/v1/me`, { headers: { cookie: `rgw_session=${beforeSignIn}` } });
-    expect(planted.status).toBe(401);
+    expect((await signIn(victim, ADMIN)).response.status).toBe(200);
+    expect(victim.cookie(gateway.url, 'rgw_session')).not.toBe(planted);
+    const asPlanted = await fetch(`${gateway.url}/api/v1/me`, { headers: { cookie: `rgw_session=${planted}` } });
+    // Sign-in replaced the planted session instead of raising it to the victim's account.
+    expect(asPlanted.status).toBe(401);
+  });
+
+  it('starts a sign-in without a session: its state waits in a signed cookie scoped to the callback', async () => {
+    const sessions = () => gateway.app.get(DataSource).query<Array<{ count: string }>>('SELECT count(*) AS count FROM sessions');
+    const [{ count: before }] = await sessions();
+    for (let visitor = 0; visitor < 30; visitor += 1) {
+      const login = await fetch(`${gateway.url}/api/v1/auth/login`, { redirect: 'manual' });
+      expect(login.status).toBe(302);
+      const cookies = login.headers.getSetCookie();
+      expect(cookies.some((cookie) => cookie.startsWith('rgw_session='))).toBe(false);
+      const signInCookie = cookies.find((cookie) => cookie.startsWith('rgw_sign_in='));
+      expect(signInCookie).toMatch(/Path=\/api\/v1\/auth\/callback/);
+      expect(signInCookie).toMatch(/HttpOnly/);
+      expect(signInCookie).toMatch(/SameSite=Lax/);
+      expect(signInCookie).toMatch(/Max-Age=600/);
+    }
+    expect((await sessions())[0].count).toBe(before);
   });
 
   it('ends a session at its absolute lifetime however busy it is, and refuses it once expired', async () => {
@@ -245,17 +264,35 @@ describe('Google sign-in, sessions and CSRF', () => {
     expect((await browser.get(`${gateway.url}/api/v1/me`)).status).toBe(401);
   });
 
-  it('rejects a callback whose state does not match the session', async () => {
+  it('rejects a callback whose state does not match the sign-in cookie, or that comes without one', async () => {
     const browser = new Browser();
     oauth.queueLogin({ email: ADMIN });
     const login = await browser.get(`${gateway.url}/api/v1/auth/login`);
     const authorize = await browser.get(login.headers.get('location') ?? '');
     const callback = new URL(authorize.headers.get('location') ?? '');
-    callback.searchParams.set('state', 'tampered');
-    const response = await browser.get(callback.toString());
-    expect(response.status).toBe(401);
-    expect(browser.cookie(gateway.url, 'rgw_session')).toBeDefined();
-    expect((await browser.get(`${gateway.url}/api/v1/me`)).status).toBe(401);
+    const tampered = new URL(callback);
+    tampered.searchParams.set('state', 'tampered');
+    expect((await browser.get(tampered.toString())).status).toBe(401);
+    // The cookie is spent by the failed attempt: the genuine callback cannot follow it.
+    expect(browser.cookie(gateway.url, 'rgw_sign_in')).toBeUndefined();
+    expect((await browser.get(callback.toString())).status).toBe(401);
+    expect(browser.cookie(gateway.url, 'rgw_session')).toBeUndefined();
+
+    // Another browser replaying the callback (a stolen code and state) has no sign-in cookie at all.
+    oauth.queueLogin({ email: ADMIN });
+    const victim = new Browser();
+    const victimAuthorize = await victim.get((await victim.get(`${gateway.url}/api/v1/auth/login`)).headers.get('location') ?? '');
+    const stolen = await new Browser().get(victimAuthorize.headers.get('location') ?? '');
+    expect(stolen.status).toBe(401);
+
+    // A forged cookie (a value the gateway did not sign) is refused the same way.
+    oauth.queueLogin({ email: ADMIN });
+    const forger = new Browser();
+    const forgedAuthorize = await forger.get((await forger.get(`${gateway.url}/api/v1/auth/login`)).headers.get('location') ?? '');
+    const forgedCallback = new URL(forgedAuthorize.headers.get('location') ?? '');
+    const handle = forgedCallback.searchParams.get('state') ?? '';
+    forger.setCookie(gateway.url, 'rgw_sign_in', encodeURIComponent(JSON.stringify({ handle, verifier: 'x'.repeat(43), returnTo: '/' })));
+    expect((await forger.get(forgedCallback.toString())).status).toBe(401);
   });
 
   it('never redirects off the gateway after sign-in', async () => {

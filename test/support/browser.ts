@@ -30,6 +30,11 @@ export class Browser {
     return { response, hops };
   }
 
+  /** Puts a cookie in the jar as another site or a cookie-tossing attacker could. */
+  setCookie(origin: string, name: string, value: string): void {
+    this.store(origin, `${name}=${value}`);
+  }
+
   cookie(origin: string, name: string): string | undefined {
     return this.cookies.get(origin)?.get(name);
   }

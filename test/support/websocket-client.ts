@@ -25,8 +25,9 @@ export class RackSocket {
     });
   }
 
-  static open(url: string, headers: Record<string, string>): Promise<RackSocket> {
-    const socket = new WebSocket(url.replace(/^http/, 'ws'), { headers, skipUTF8Validation: true, perMessageDeflate: false });
+  /** `localAddress` dials from another loopback address (127.0.0.2, …): another client, as the gateway sees it. */
+  static open(url: string, headers: Record<string, string>, localAddress?: string): Promise<RackSocket> {
+    const socket = new WebSocket(url.replace(/^http/, 'ws'), { headers, skipUTF8Validation: true, perMessageDeflate: false, localAddress });
     const client = new RackSocket(socket);
     return new Promise((resolve, reject) => {
       socket.once('open', () => resolve(client));

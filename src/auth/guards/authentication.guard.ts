@@ -2,6 +2,7 @@ import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { PipelineRequest } from '../../common/pipeline-request';
 import { isGatewayPath } from '../../common/gateway-paths';
+import { AuthenticationFailures } from '../authentication-failures';
 import { AuthenticationRequiredError, InvalidAuthenticationError } from '../auth.errors';
 import { IS_PUBLIC } from '../decorators/public.decorator';
 import { AuthenticationResult, RequestAuthenticator } from '../request-authenticator.service';
@@ -15,6 +16,7 @@ export class AuthenticationGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
     private readonly authenticator: RequestAuthenticator,
+    private readonly failures: AuthenticationFailures,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -26,7 +28,10 @@ export class AuthenticationGuard implements CanActivate {
       result = await this.authenticator.fromSession(request.session);
     }
     if (result.outcome === 'missing') throw new AuthenticationRequiredError();
-    if (result.outcome === 'invalid') throw new InvalidAuthenticationError();
+    if (result.outcome === 'invalid') {
+      await this.failures.report(request);
+      throw new InvalidAuthenticationError();
+    }
     request.principal = result.principal;
     return true;
   }

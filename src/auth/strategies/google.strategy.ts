@@ -1,11 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
 import { Profile, Strategy } from 'passport-google-oauth20';
+import type { StateStore } from 'passport-oauth2';
 import { GATEWAY_CONFIG, GatewayConfig } from '../../config/gateway-config';
 import type { UserEntity } from '../../users/user.entity';
 import { AuthService } from '../auth.service';
-
-export const GOOGLE_CALLBACK_PATH = '/api/v1/auth/callback';
+import { GOOGLE_CALLBACK_PATH, SignInStateStore } from '../sign-in-state';
 
 @Injectable()
 export class GoogleStrategy extends PassportStrategy(Strategy, 'google') {
@@ -23,8 +23,9 @@ export class GoogleStrategy extends PassportStrategy(Strategy, 'google') {
       tokenURL: google?.tokenUrl,
       userProfileURL: google?.userProfileUrl,
       scope: ['openid', 'email', 'profile'],
-      // state (CSRF on the callback) and PKCE both live in the server-side session.
-      state: true,
+      // state (CSRF on the callback) and the PKCE verifier live in a signed cookie until the callback.
+      // passport-oauth2 calls a store by its arity; @types/passport-oauth2 lacks the PKCE (5-argument) form.
+      store: new SignInStateStore() as unknown as StateStore,
       pkce: true,
     });
   }

@@ -1,6 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { isGatewayPath } from '../gateway-paths';
+import { answerHeadersOf } from './answer-headers';
 import { problemDetails } from './problem-details';
 import { BASIC_CHALLENGE, rackErrorBody } from './rack-error-body';
 
@@ -74,6 +75,8 @@ export class GatewayExceptionFilter implements ExceptionFilter {
       reply.raw.destroy();
       return;
     }
+    const answerHeaders = answerHeadersOf(exception);
+    if (answerHeaders) reply.headers(answerHeaders);
     if (isGatewayPath(request.url)) {
       reply
         .status(error.status)
