@@ -1,7 +1,6 @@
 import { Controller, Get, Module, type DynamicModule } from '@nestjs/common';
 import { Authorize } from '../../src/rbac/decorators/authorize.decorator';
-import { MockRack, startMockRack } from '../support/mock-rack';
-import { TestGateway, startTestGateway } from '../support/test-gateway';
+import { rackAndGateway } from '../support/gateway-fixture';
 
 /** Routes as a module added later might write them: one forgets @Authorize, one carries it. */
 @Controller('api/v1/added')
@@ -22,26 +21,14 @@ class AddedController {
 class AddedModule {}
 
 describe('an admin route', () => {
-  let rack: MockRack;
-  let gateway: TestGateway;
+  const fixture = rackAndGateway({ wrapModule: (appModule: DynamicModule) => ({ module: AddedModule, imports: [appModule] }) });
   let admin: string;
 
   beforeAll(async () => {
-    rack = await startMockRack();
-    gateway = await startTestGateway({
-      rackUrl: rack.url,
-      rackToken: rack.password,
-      wrapModule: (appModule: DynamicModule) => ({ module: AddedModule, imports: [appModule] }),
-    });
-    ({ token: admin } = await gateway.createUserWithToken('admin@example.com', 'admin'));
+    ({ token: admin } = await fixture.gateway.createUserWithToken('admin@example.com', 'admin'));
   });
 
-  afterAll(async () => {
-    await gateway.close();
-    await rack.close();
-  });
-
-  const get = (path: string) => fetch(`${gateway.url}${path}`, { headers: { authorization: `Bearer ${admin}` } });
+  const get = (path: string) => fetch(`${fixture.gateway.url}${path}`, { headers: { authorization: `Bearer ${admin}` } });
 
   it('without @Authorize is refused even to an admin: nothing is reachable by omission', async () => {
     const response = await get('/api/v1/added/forgotten');
@@ -51,6 +38,6 @@ describe('an admin route', () => {
 
   it('with @Authorize() admits any authenticated caller, and no one else', async () => {
     expect(await (await get('/api/v1/added/declared')).json()).toEqual({ reached: true });
-    expect((await fetch(`${gateway.url}/api/v1/added/declared`)).status).toBe(401);
+    expect((await fetch(`${fixture.gateway.url}/api/v1/added/declared`)).status).toBe(401);
   });
 });
