@@ -1,13 +1,16 @@
 import { DynamicModule, Module, RequestMethod, ValidationPipe } from '@nestjs/common';
-import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR, APP_PIPE } from '@nestjs/core';
 import { LoggerModule } from 'nestjs-pino';
 import type { DestinationStream } from 'pino';
+import { AuditInterceptor } from './audit/audit.interceptor';
+import { AuditModule } from './audit/audit.module';
 import { AuthModule } from './auth/auth.module';
 import { AuthenticationGuard } from './auth/guards/authentication.guard';
 import { CsrfGuard } from './auth/guards/csrf.guard';
 import { ClientAddressModule } from './common/client-address';
 import { ClockModule } from './common/clock';
 import { GatewayExceptionFilter } from './common/errors/gateway-exception.filter';
+import { RequestRefusalsModule } from './common/errors/request-refusals';
 import { GatewayConfigModule } from './config/config.module';
 import type { GatewayConfig } from './config/gateway-config';
 import { DatabaseModule } from './database/database.module';
@@ -35,6 +38,7 @@ export class AppModule {
         GatewayConfigModule.forRoot(config),
         ClockModule,
         ClientAddressModule,
+        RequestRefusalsModule,
         LoggerModule.forRoot({
           pinoHttp: [
             {
@@ -57,6 +61,7 @@ export class AppModule {
         HealthModule,
         SecretsModule,
         RateLimitModule,
+        AuditModule,
         // Last: its catch-all route must not shadow the gateway's own routes.
         ProxyModule,
       ],
@@ -74,6 +79,8 @@ export class AppModule {
         { provide: APP_GUARD, useExisting: PolicyGuard },
         // 5. Rate limits per caller and rate class of the route the policy matched.
         { provide: APP_GUARD, useExisting: CallerRateLimitGuard },
+        // 6. Audit: a change to the rack goes on only once its intent is committed; API calls are recorded.
+        { provide: APP_INTERCEPTOR, useExisting: AuditInterceptor },
         // Request bodies and params: validated DTOs only, unknown fields refused.
         { provide: APP_PIPE, useValue: new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }) },
         // Errors: the rack's shape on proxied paths, problem+json on the gateway API.

@@ -1,3 +1,4 @@
+import { AuditChainModule } from '../audit/audit-chain.module';
 import { DynamicModule, Module } from '@nestjs/common';
 import { GatewayConfigModule } from '../config/config.module';
 import type { GatewayConfig } from '../config/gateway-config';
@@ -9,6 +10,9 @@ import { UsersModule } from '../users/users.module';
 @Module({})
 export class CliModule {
   static forRoot(config: GatewayConfig): DynamicModule {
-    return { module: CliModule, imports: [GatewayConfigModule.forRoot(config), DatabaseModule.forRoot(), UsersModule, TokensModule] };
+    return {
+      module: CliModule,
+      imports: [GatewayConfigModule.forRoot(config), DatabaseModule.forRoot(), UsersModule, TokensModule, AuditChainModule],
+    };
   }
 }

@@ -145,6 +145,17 @@ export class EnvironmentVariables {
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   LOG_LEVEL = 'info';
 
+  /** Keys the audit chain's HMAC; derived from APP_SECRET_KEY when unset. */
+  @IsOptional()
+  @IsString()
+  @MinLength(32, { message: 'AUDIT_HMAC_KEY must be at least 32 characters' })
+  AUDIT_HMAC_KEY?: string;
+
+  @Transform(toInteger)
+  @IsInt()
+  @Min(0)
+  AUDIT_AGGREGATE_READS_SECONDS = 10;
+
   /** Shared rate-limit counters; without it each instance counts on its own. */
   @IsOptional()
   @IsUrl(

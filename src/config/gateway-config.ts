@@ -51,6 +51,12 @@ export interface GatewayConfig {
     /** Env keys nobody may change through the gateway, per app; `*` applies to every app. */
     readonly protectedEnvKeys: Readonly<Record<string, readonly string[]>>;
   };
+  readonly audit: {
+    /** Keys the chain's HMAC; APP_SECRET_KEY's is used (through its own derivation) when unset. */
+    readonly hmacKey?: string;
+    /** Identical successful reads within this window are one event with a count; 0 records each. */
+    readonly aggregateReadsMs: number;
+  };
   /** Shared state across gateway instances (rate-limit counters); each instance keeps its own without it. */
   readonly redisUrl?: string;
   /** Peers (CIDRs, addresses or proxy-addr's named ranges) whose X-Forwarded-For names the client. */
@@ -123,7 +129,9 @@ function buildConfig(env: EnvironmentVariables): GatewayConfig {
   let secret = env.APP_SECRET_KEY;
   if (!secret) {
     secret = randomBytes(32).toString('base64url');
-    warnings.push('APP_SECRET_KEY is not set: using a random key, so browser sessions end when the gateway restarts');
+    warnings.push(
+      'APP_SECRET_KEY is not set: using a random key, so browser sessions end and the audit chain cannot be verified after the gateway restarts',
+    );
   }
 
   let protectedEnvKeys: Record<string, string[]> = {};
@@ -178,6 +186,7 @@ function buildConfig(env: EnvironmentVariables): GatewayConfig {
     database: { url: env.DATABASE_URL, dataDir: env.DATA_DIR },
     sessions: { secret, idleMs: env.SESSION_IDLE_MINUTES * 60_000, maxAgeMs: env.SESSION_MAX_MINUTES * 60_000 },
     secrets: { extraKeyPatterns: env.SECRET_ENV_KEY_PATTERNS, protectedEnvKeys },
+    audit: { hmacKey: env.AUDIT_HMAC_KEY, aggregateReadsMs: env.AUDIT_AGGREGATE_READS_SECONDS * 1000 },
     redisUrl: env.REDIS_URL,
     trustedProxies: env.TRUSTED_PROXIES,
     rateLimits: {

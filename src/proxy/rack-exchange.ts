@@ -9,6 +9,8 @@ import { WebsocketFrameCursor, closeFrame, rackErrorFrames } from './rack-websoc
 /** How one forwarded exchange with the rack ended: what the audit trail and metrics read. */
 export interface RackExchangeOutcome {
   readonly transport: 'http' | 'websocket';
+  /** The client's request, for who and from where; read it while handling the outcome, never keep it. */
+  readonly request: IncomingMessage;
   readonly principal: Principal;
   /** The HTTP method, or `SOCKET` for a websocket. */
   readonly method: string;
@@ -85,11 +87,12 @@ export class HttpExchange extends RackExchange {
     this.response.destroy();
   }
 
-  outcome(method: string): RackExchangeOutcome {
+  outcome(request: IncomingMessage): RackExchangeOutcome {
     return {
       transport: 'http',
+      request,
       principal: this.principal,
-      method,
+      method: request.method ?? 'GET',
       path: this.decision.target.path,
       decision: this.decision,
       status: this.response.statusCode,
@@ -186,10 +189,11 @@ export class WebsocketExchange extends RackExchange {
     rackSocket.resume();
   }
 
-  outcome(): RackExchangeOutcome {
+  outcome(request: IncomingMessage): RackExchangeOutcome {
     const socket = this.socket as Socket;
     return {
       transport: 'websocket',
+      request,
       principal: this.principal,
       method: 'SOCKET',
       path: this.decision.target.path,

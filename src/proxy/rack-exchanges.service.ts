@@ -47,17 +47,23 @@ export class RackExchanges implements OnModuleDestroy {
     this.live.add(exchange);
     response.once('close', () => {
       this.live.delete(exchange);
-      if (this.subject.observed) this.subject.next(exchange.outcome(request.method ?? 'GET'));
+      if (this.subject.observed) this.subject.next(exchange.outcome(request));
     });
     return exchange;
   }
 
-  openWebsocket(socket: Duplex, principal: Principal, decision: AllowedRackRequest, credential?: string): WebsocketExchange {
+  openWebsocket(
+    request: IncomingMessage,
+    socket: Duplex,
+    principal: Principal,
+    decision: AllowedRackRequest,
+    credential?: string,
+  ): WebsocketExchange {
     const exchange = new WebsocketExchange(principal, decision, credential, socket);
     this.live.add(exchange);
     socket.once('close', () => {
       this.live.delete(exchange);
-      if (this.subject.observed) this.subject.next(exchange.outcome());
+      if (this.subject.observed) this.subject.next(exchange.outcome(request));
     });
     return exchange;
   }

@@ -106,6 +106,7 @@ export class RackProxy implements OnModuleDestroy {
 
   forwardUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer, principal: Principal, decision: AllowedRackRequest): void {
     (request as WithWebsocketExchange<IncomingMessage>)[EXCHANGE] = this.exchanges.openWebsocket(
+      request,
       socket,
       principal,
       decision,

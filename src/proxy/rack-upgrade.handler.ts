@@ -2,6 +2,7 @@ import { HttpException, Inject, Injectable, Logger, OnApplicationBootstrap } fro
 import { ExternalContextCreator, HttpAdapterHost, ModuleRef } from '@nestjs/core';
 import { STATUS_CODES, type IncomingMessage, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { RequestRefusals } from '../common/errors/request-refusals';
 import { isGatewayPath } from '../common/gateway-paths';
 import { GATEWAY_CONFIG, GatewayConfig } from '../config/gateway-config';
 import { ProxyController } from './proxy.controller';
@@ -26,6 +27,7 @@ export class RackUpgradeHandler implements OnApplicationBootstrap {
     private readonly contextCreator: ExternalContextCreator,
     private readonly moduleRef: ModuleRef,
     private readonly refusal: WebsocketRefusal,
+    private readonly refusals: RequestRefusals,
     @Inject(GATEWAY_CONFIG) config: GatewayConfig,
   ) {
     this.publicOrigin = new URL(config.http.publicUrl).origin;
@@ -67,8 +69,11 @@ export class RackUpgradeHandler implements OnApplicationBootstrap {
       this.refusal.refuse(request, socket, 'cross-origin websocket refused');
       return;
     }
-    this.pipeline?.(new RackUpgradeRequest(request, socket, head)).catch((error: unknown) => {
-      this.refusal.refuse(request, socket, this.refusalReason(error));
+    const upgrade = new RackUpgradeRequest(request, socket, head);
+    this.pipeline?.(upgrade).catch((error: unknown) => {
+      const reason = this.refusalReason(error);
+      this.refusals.report({ request: upgrade, status: error instanceof HttpException ? error.getStatus() : 500, reason });
+      this.refusal.refuse(request, socket, reason);
     });
   }
 

@@ -60,6 +60,7 @@ describe('route permissions', () => {
         .map((controller) => controller.name)
         .sort(),
     ).toEqual([
+      'AuditController',
       'AuthController',
       'HealthController',
       'MeController',

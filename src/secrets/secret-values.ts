@@ -61,3 +61,18 @@ export function maskParameters(parameters: unknown, rule: SecretRule): unknown {
     ]),
   );
 }
+
+const URL_PASSWORD_ANYWHERE = /([a-z][a-z0-9+.-]*:\/\/[^/\s:@]*:)[^/\s@]+@/gi;
+const ASSIGNMENT = /\b([A-Za-z_][A-Za-z0-9_]*)=(\S+)/g;
+const GATEWAY_TOKEN = /\brgw_[A-Za-z0-9_-]{20,}/g;
+
+/**
+ * Masks what looks secret in free text a person typed (a command line): passwords in URLs,
+ * `NAME=value` where the name is a secret's, and gateway tokens. For records, not for answers.
+ */
+export function maskSecretsInText(text: string, rule: SecretRule): string {
+  return text
+    .replace(URL_PASSWORD_ANYWHERE, `$1${MASK}@`)
+    .replace(ASSIGNMENT, (assignment, key: string, value: string) => (rule.isSecret(key, value) ? `${key}=${MASK}` : assignment))
+    .replace(GATEWAY_TOKEN, MASK);
+}

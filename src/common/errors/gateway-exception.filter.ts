@@ -2,6 +2,7 @@ import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@n
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { isGatewayPath } from '../gateway-paths';
 import { answerHeadersOf } from './answer-headers';
+import { RequestRefusals } from './request-refusals';
 import { problemDetails } from './problem-details';
 import { BASIC_CHALLENGE, rackErrorBody } from './rack-error-body';
 
@@ -65,11 +66,14 @@ function normalise(exception: unknown): NormalisedError {
 export class GatewayExceptionFilter implements ExceptionFilter {
   private readonly logger = new Logger(GatewayExceptionFilter.name);
 
+  constructor(private readonly refusals: RequestRefusals) {}
+
   catch(exception: unknown, host: ArgumentsHost): void {
     const request = host.switchToHttp().getRequest<FastifyRequest>();
     const reply = host.switchToHttp().getResponse<FastifyReply>();
     const error = normalise(exception);
     if (error.status >= 500) this.logger.error(exception instanceof Error ? exception.stack : String(exception));
+    this.refusals.report({ request, status: error.status, reason: error.message });
 
     if (reply.sent || reply.raw.headersSent) {
       reply.raw.destroy();

@@ -1,0 +1,136 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import type { Principal } from '../auth/principal';
+import type { RackExchangeOutcome } from '../proxy/rack-exchange';
+import type { AllowedRackRequest } from '../rbac/rack-authorizer.service';
+import type { AuditRecord } from './audit-record';
+
+/** Who made a request and from where, as every event of it records them. */
+export interface RequestFacts {
+  readonly requestId: string;
+  readonly principal: Principal | undefined;
+  readonly clientIp: string;
+  readonly userAgent: string | null;
+  readonly method: string;
+  /** Without the query: its values may be secrets. */
+  readonly path: string;
+  /** The query's parameter names, which are not. */
+  readonly queryKeys: readonly string[];
+}
+
+const USER_AGENT_LIMIT = 512;
+
+/**
+ * `method` is the pipeline's (`SOCKET` for websockets); `path` the one the rack routes, when a route
+ * matched (the request's own target may have been rewritten for the rack by then).
+ */
+export function requestFacts(
+  request: IncomingMessage,
+  requestId: string,
+  principal: Principal | undefined,
+  clientIp: string,
+  method: string,
+  decision?: AllowedRackRequest,
+): RequestFacts {
+  const [path, query] = splitTarget(request.url ?? '/');
+  return {
+    requestId,
+    principal,
+    clientIp,
+    userAgent: request.headers['user-agent']?.slice(0, USER_AGENT_LIMIT) ?? null,
+    method,
+    path: decision?.target.path ?? path,
+    queryKeys: query ? [...new Set(new URLSearchParams(query).keys())].sort() : [],
+  };
+}
+
+function splitTarget(target: string): [string, string | undefined] {
+  const mark = target.indexOf('?');
+  return mark === -1 ? [target, undefined] : [target.slice(0, mark), target.slice(mark + 1)];
+}
+
+function base(kind: string, facts: RequestFacts): Omit<AuditRecord, 'decision' | 'reason' | 'status' | 'details'> {
+  return {
+    id: randomUUID(),
+    occurredAt: new Date(),
+    kind,
+    requestId: facts.requestId,
+    actorEmail: facts.principal?.user.email ?? null,
+    actorTokenId: facts.principal?.kind === 'token' ? facts.principal.tokenId : null,
+    clientIp: facts.clientIp,
+    userAgent: facts.userAgent,
+    method: facts.method,
+    path: facts.path,
+    route: null,
+    action: null,
+    subject: null,
+    app: null,
+    durationMs: null,
+    bytesIn: null,
+    bytesOut: null,
+  };
+}
+
+function rackRoute(decision: AllowedRackRequest) {
+  const { route, app } = decision;
+  return { route: `${route.method} ${route.path}`, action: route.action, subject: route.subject, app: app ?? null };
+}
+
+/** A change to the rack about to be forwarded: written before the rack hears of it. */
+export function rackIntent(facts: RequestFacts, decision: AllowedRackRequest, details: Record<string, unknown>): AuditRecord {
+  return {
+    ...base('rack.intent', facts),
+    ...rackRoute(decision),
+    decision: 'allowed',
+    reason: null,
+    status: null,
+    details: { queryKeys: facts.queryKeys, ...details },
+  };
+}
+
+/** How a forwarded exchange ended. */
+export function rackExchange(facts: RequestFacts, outcome: RackExchangeOutcome, details: Record<string, unknown>): AuditRecord {
+  return {
+    ...base('rack.exchange', facts),
+    ...rackRoute(outcome.decision),
+    decision: 'allowed',
+    reason: outcome.cutBecause ?? null,
+    status: outcome.status,
+    durationMs: Math.round(outcome.durationMs),
+    bytesIn: outcome.bytesIn,
+    bytesOut: outcome.bytesOut,
+    details: {
+      queryKeys: facts.queryKeys,
+      transport: outcome.transport,
+      completed: outcome.completed,
+      ...(outcome.closeCode === undefined ? {} : { closeCode: outcome.closeCode }),
+      ...(outcome.exitCode === undefined ? {} : { exitCode: outcome.exitCode }),
+      ...details,
+    },
+  };
+}
+
+/** A request the gateway refused (bad target, credential, permission, limit) before anything was forwarded. */
+export function refusal(facts: RequestFacts, status: number, reason: string, decision: AllowedRackRequest | undefined): AuditRecord {
+  return {
+    ...base('request.refused', facts),
+    ...(decision ? rackRoute(decision) : {}),
+    decision: 'denied',
+    reason,
+    status,
+    details: { queryKeys: facts.queryKeys },
+  };
+}
+
+/** A call of the gateway's own API that was answered (refusals are `request.refused`). */
+export function apiRequest(facts: RequestFacts, route: string, status: number, durationMs: number): AuditRecord {
+  return {
+    ...base('api.request', facts),
+    route,
+    decision: 'allowed',
+    reason: null,
+    status,
+    durationMs: Math.round(durationMs),
+    details: { queryKeys: facts.queryKeys },
+  };
+}

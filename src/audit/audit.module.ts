@@ -1,0 +1,18 @@
+import { Module } from '@nestjs/common';
+import { ProxyModule } from '../proxy/proxy.module';
+import { AuditChainModule } from './audit-chain.module';
+import { AuditController } from './audit.controller';
+import { AuditInterceptor } from './audit.interceptor';
+import { AuditRecorder } from './audit-recorder.service';
+
+/**
+ * The audit trail: every request's events, redacted, chained by HMAC in an append-only table, and
+ * the check that the chain still holds. Its interceptor is a stage of the request pipeline.
+ */
+@Module({
+  imports: [AuditChainModule, ProxyModule],
+  controllers: [AuditController],
+  providers: [AuditRecorder, AuditInterceptor],
+  exports: [AuditInterceptor],
+})
+export class AuditModule {}

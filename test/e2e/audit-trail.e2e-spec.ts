@@ -1,0 +1,178 @@
+import { DataSource } from 'typeorm';
+import { rackAndGateway } from '../support/gateway-fixture';
+import { basicAuth, firstProcessId } from '../support/test-gateway';
+import { RackSocket } from '../support/websocket-client';
+
+interface StoredEvent {
+  seq: string;
+  kind: string;
+  request_id: string;
+  actor_email: string | null;
+  actor_token_id: string | null;
+  client_ip: string;
+  method: string;
+  path: string;
+  route: string | null;
+  app: string | null;
+  decision: string;
+  reason: string | null;
+  status: number | null;
+  details: Record<string, unknown>;
+}
+
+describe('the audit trail', () => {
+  const fixture = rackAndGateway({ env: { AUDIT_AGGREGATE_READS_SECONDS: '1' } });
+  let viewer: string;
+  let ops: string;
+  let admin: string;
+  let pid: string;
+
+  beforeAll(async () => {
+    ({ token: viewer } = await fixture.gateway.createUserWithToken('viewer@example.com', 'viewer'));
+    ({ token: ops } = await fixture.gateway.createUserWithToken('ops@example.com', 'ops'));
+    ({ token: admin } = await fixture.gateway.createUserWithToken('admin@example.com', 'admin'));
+    pid = await firstProcessId(fixture.gateway.url, ops);
+  });
+
+  const database = () => fixture.gateway.app.get(DataSource);
+  const events = (where = 'true', parameters: unknown[] = []) =>
+    database().query<StoredEvent[]>(`SELECT * FROM audit_events WHERE ${where} ORDER BY seq`, parameters);
+
+  /** Events are written off the request path within moments; wait for them rather than sleep. */
+  async function eventually(where: string, parameters: unknown[], count = 1): Promise<StoredEvent[]> {
+    for (let attempt = 0; attempt < 100; attempt += 1) {
+      const found = await events(where, parameters);
+      if (found.length >= count) return found;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    throw new Error(`fewer than ${count} audit events where ${where} (${JSON.stringify(parameters)})`);
+  }
+
+  const rack = (path: string, token: string, init: RequestInit = {}) =>
+    fetch(`${fixture.gateway.url}${path}`, { ...init, headers: { authorization: basicAuth(token), ...init.headers } });
+
+  it('records a read with who, from where, the route, the app and the outcome, but not the query’s values', async () => {
+    expect((await rack('/apps/myapp/processes?service=web&secretish=hunter2', viewer)).status).toBe(200);
+    const [event] = await eventually(`kind = 'rack.exchange' AND path = $1 AND actor_email = $2`, [
+      '/apps/myapp/processes',
+      'viewer@example.com',
+    ]);
+    expect(event).toMatchObject({
+      actor_email: 'viewer@example.com',
+      actor_token_id: expect.any(String),
+      client_ip: '127.0.0.1',
+      method: 'GET',
+      route: 'GET /apps/{app}/processes',
+      app: 'myapp',
+      decision: 'allowed',
+      status: 200,
+      details: expect.objectContaining({ queryKeys: ['secretish', 'service'], transport: 'http', completed: true }),
+    });
+    expect(JSON.stringify(event)).not.toContain('hunter2');
+  });
+
+  it('folds identical reads within the window into one event with their count', async () => {
+    for (let poll = 0; poll < 5; poll += 1) expect((await rack('/apps/myapp/builds', viewer)).status).toBe(200);
+    const [event] = await eventually(`kind = 'rack.exchange' AND path = $1`, ['/apps/myapp/builds']);
+    expect(event.details).toMatchObject({ count: 5, firstAt: expect.any(String), lastAt: expect.any(String) });
+    expect(await events(`path = $1`, ['/apps/myapp/builds'])).toHaveLength(1);
+  });
+
+  it('commits a change’s intent before the rack hears of it, then its outcome under the same request id', async () => {
+    expect((await rack('/apps/myapp/services/web/restart', ops, { method: 'POST' })).status).toBe(200);
+    const [intent, outcome] = await eventually(`path = $1`, ['/apps/myapp/services/web/restart'], 2);
+    expect(intent).toMatchObject({
+      kind: 'rack.intent',
+      actor_email: 'ops@example.com',
+      route: 'POST /apps/{app}/services/{name}/restart',
+    });
+    expect(outcome).toMatchObject({ kind: 'rack.exchange', status: 200, request_id: intent.request_id });
+    expect(Number(intent.seq)).toBeLessThan(Number(outcome.seq));
+  });
+
+  it('refuses a change with 503, and never forwards it, while its intent cannot be written; reads go on', async () => {
+    await database().query(`
+      CREATE FUNCTION refuse_audit_inserts() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'disk full'; END $$;
+      CREATE TRIGGER refuse_audit_inserts BEFORE INSERT ON audit_events FOR EACH ROW EXECUTE FUNCTION refuse_audit_inserts();`);
+    try {
+      const forwardedBefore = fixture.rack.requests().length;
+      const refused = await rack('/apps/myapp/services/web/restart', ops, { method: 'POST' });
+      expect(refused.status).toBe(503);
+      expect(await refused.text()).toBe(
+        'the audit trail cannot record this change right now, so it was not sent to the rack; try again shortly\n',
+      );
+      expect(fixture.rack.requests()).toHaveLength(forwardedBefore);
+      expect((await rack('/apps/myapp/releases', viewer)).status).toBe(200);
+    } finally {
+      await database().query(`DROP TRIGGER refuse_audit_inserts ON audit_events; DROP FUNCTION refuse_audit_inserts();`);
+    }
+    // The read's event waited in the queue and is written once the database takes writes again.
+    await eventually(`kind = 'rack.exchange' AND path = $1`, ['/apps/myapp/releases']);
+  });
+
+  it('records refusals: a bad credential, a denied permission, an ambiguous target', async () => {
+    const badToken = `rgw_${'Q'.repeat(43)}`;
+    expect((await rack('/apps', badToken)).status).toBe(401);
+    expect((await rack(`/apps/myapp/processes/${pid}/files?path=/etc`, viewer)).status).toBe(403);
+    expect((await rack('/apps/myapp%2Fother/builds', viewer)).status).toBe(400);
+    const refused = await eventually(`kind = 'request.refused'`, [], 3);
+    expect(refused).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ status: 401, actor_email: null, decision: 'denied', reason: 'invalid authentication', path: '/apps' }),
+        expect.objectContaining({
+          status: 403,
+          actor_email: 'viewer@example.com',
+          reason: 'permission denied: exec:create on app myapp',
+          path: `/apps/myapp/processes/${pid}/files`,
+        }),
+        expect.objectContaining({ status: 400, actor_email: null, path: '/apps/myapp%2Fother/builds' }),
+      ]),
+    );
+    expect(JSON.stringify(await events())).not.toContain(badToken);
+  });
+
+  it('records an exec session: its command, secrets masked, and how it ended', async () => {
+    const socket = await RackSocket.open(`${fixture.gateway.url}/apps/myapp/processes/${pid}/exec`, {
+      authorization: basicAuth(ops),
+      command: 'exit 3 postgres://app:hunter2@db/main DB_PASSWORD=hunter2',
+    });
+    await socket.untilEnd();
+    socket.close();
+    const [intent, outcome] = await eventually(`path = $1 AND method = 'SOCKET'`, [`/apps/myapp/processes/${pid}/exec`], 2);
+    expect(intent).toMatchObject({
+      kind: 'rack.intent',
+      route: 'SOCKET /apps/{app}/processes/{pid}/exec',
+      details: expect.objectContaining({ command: 'exit 3 postgres://app:********@db/main DB_PASSWORD=********' }),
+    });
+    expect(outcome).toMatchObject({
+      kind: 'rack.exchange',
+      status: 101,
+      request_id: intent.request_id,
+      details: expect.objectContaining({ exitCode: 3 }),
+    });
+  });
+
+  it('records calls of the gateway’s API, but no body: a new token’s secret is nowhere in the trail', async () => {
+    const created = await fetch(`${fixture.gateway.url}/api/v1/tokens`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'ci' }),
+    });
+    expect(created.status).toBe(201);
+    const { token } = (await created.json()) as { token: string };
+    const [event] = await eventually(`kind = 'api.request' AND route = $1`, ['POST /api/v1/tokens']);
+    expect(event).toMatchObject({ actor_email: 'admin@example.com', status: 201, decision: 'allowed' });
+    const everything = JSON.stringify(await events());
+    for (const secret of [token, admin, viewer, ops, 'hunter2', fixture.rack.password]) expect(everything).not.toContain(secret);
+  });
+
+  it('verifies: every event recorded so far is chained intact', async () => {
+    const verified = await fetch(`${fixture.gateway.url}/api/v1/audit/verify`, { headers: { authorization: `Bearer ${admin}` } });
+    expect(verified.status).toBe(200);
+    const [{ count }] = await database().query<Array<{ count: string }>>(`SELECT count(*) AS count FROM audit_events`);
+    expect(await verified.json()).toEqual({ intact: true, events: Number(count), headHash: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    expect((await fetch(`${fixture.gateway.url}/api/v1/audit/verify`, { headers: { authorization: `Bearer ${viewer}` } })).status).toBe(
+      403,
+    );
+  });
+});
