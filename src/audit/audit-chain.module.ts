@@ -9,6 +9,6 @@ import { AuditVerifier } from './audit-verifier.service';
 @Module({
   imports: [TypeOrmModule.forFeature([AuditEventEntity, AuditChainHeadEntity])],
   providers: [AuditKey, AuditTrail, AuditVerifier],
-  exports: [AuditTrail, AuditVerifier],
+  exports: [TypeOrmModule, AuditTrail, AuditVerifier],
 })
 export class AuditChainModule {}

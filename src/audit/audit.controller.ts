@@ -1,17 +1,50 @@
-import { Controller, Get } from '@nestjs/common';
+import { Controller, Get, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { CurrentPrincipal } from '../auth/decorators/current-principal.decorator';
+import type { Principal } from '../auth/principal';
 import { Authorize } from '../rbac/decorators/authorize.decorator';
-import { AuditVerificationResponseDto } from './dto/audit-verification-response.dto';
+import { EveryonesInstances } from '../rbac/subject-resolver';
+import { AuditEventsScope, EVERY_ACTOR } from './audit-events-scope.resolver';
+import { AuditLog } from './audit-log.service';
 import { AuditVerifier } from './audit-verifier.service';
+import { AuditEventPageResponseDto, AuditEventResponseDto } from './dto/audit-event-response.dto';
+import { AuditVerificationResponseDto } from './dto/audit-verification-response.dto';
+import { ListAuditEventsQueryDto } from './dto/list-audit-events-query.dto';
 
+const DEFAULT_PAGE_SIZE = 100;
+
+/** Reading the trail; every call here is itself recorded, like any other. */
 @ApiTags('audit')
 @Controller('api/v1/audit')
 export class AuditController {
-  constructor(private readonly verifier: AuditVerifier) {}
+  constructor(
+    private readonly log: AuditLog,
+    private readonly verifier: AuditVerifier,
+  ) {}
 
-  /** Recomputes the whole chain; the call itself is recorded like any other. */
+  /** Everyone reads their own events; `actor` names another's, `*` everyone's (admins). */
+  @Get('events')
+  @Authorize('read', 'audit', AuditEventsScope)
+  @ApiOkResponse({ type: AuditEventPageResponseDto })
+  async listEvents(@CurrentPrincipal() principal: Principal, @Query() query: ListAuditEventsQueryDto): Promise<AuditEventPageResponseDto> {
+    const actor = query.actor ?? principal.user.email;
+    const { events, nextCursor } = await this.log.page({
+      actorEmail: actor === EVERY_ACTOR ? undefined : actor,
+      kind: query.kind,
+      app: query.app,
+      status: query.status,
+      decision: query.decision,
+      since: query.since === undefined ? undefined : new Date(query.since),
+      until: query.until === undefined ? undefined : new Date(query.until),
+      before: query.before,
+      limit: query.limit ?? DEFAULT_PAGE_SIZE,
+    });
+    return { events: events.map((event) => AuditEventResponseDto.from(event)), nextCursor };
+  }
+
+  /** Recomputes the whole chain: it reads everyone's events. */
   @Get('verify')
-  @Authorize('read', 'audit')
+  @Authorize('read', 'audit', EveryonesInstances)
   @ApiOkResponse({ type: AuditVerificationResponseDto })
   verify(): Promise<AuditVerificationResponseDto> {
     return this.verifier.verify();

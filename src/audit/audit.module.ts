@@ -1,5 +1,8 @@
 import { Module } from '@nestjs/common';
 import { ProxyModule } from '../proxy/proxy.module';
+import { UsersModule } from '../users/users.module';
+import { AuditEventsScope } from './audit-events-scope.resolver';
+import { AuditLog } from './audit-log.service';
 import { AuditChainModule } from './audit-chain.module';
 import { AuditController } from './audit.controller';
 import { AuditInterceptor } from './audit.interceptor';
@@ -10,9 +13,9 @@ import { AuditRecorder } from './audit-recorder.service';
  * the check that the chain still holds. Its interceptor is a stage of the request pipeline.
  */
 @Module({
-  imports: [AuditChainModule, ProxyModule],
+  imports: [AuditChainModule, ProxyModule, UsersModule],
   controllers: [AuditController],
-  providers: [AuditRecorder, AuditInterceptor],
+  providers: [AuditRecorder, AuditInterceptor, AuditLog, AuditEventsScope],
   exports: [AuditInterceptor],
 })
 export class AuditModule {}

@@ -26,11 +26,13 @@ export interface RoleDefinition {
  */
 export const ROLE_DEFINITIONS: Readonly<Record<Role, RoleDefinition>> = {
   viewer: {
-    description: 'Reads apps, processes, builds, releases (without env values), logs, instances and the rack; manages their own tokens.',
+    description:
+      'Reads apps, processes, builds, releases (without env values), logs, instances and the rack; manages their own tokens; reads their own audit events.',
     inherits: [],
     grants: [
       { action: 'read', subject: ['apps', 'processes', 'builds', 'releases', 'logs', 'instances', 'rack'] },
       { action: ['read', 'create', 'delete'], subject: 'tokens', ownOnly: true },
+      { action: 'read', subject: 'audit', ownOnly: true },
     ],
   },
   ops: {

@@ -20,3 +20,11 @@ export class OwnedByCaller implements SubjectResolver {
     return { userId: principal.user.id };
   }
 }
+
+/** For routes that act on everyone's instances at once (the whole audit chain): own-only grants do not reach. */
+@Injectable()
+export class EveryonesInstances implements SubjectResolver {
+  resolve(): SubjectFields {
+    return {};
+  }
+}

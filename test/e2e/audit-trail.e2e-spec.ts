@@ -175,4 +175,47 @@ describe('the audit trail', () => {
       403,
     );
   });
+
+  describe('listing', () => {
+    interface Page {
+      events: Array<{ seq: number; kind: string; actorEmail: string | null; status: number | null; hash: string }>;
+      nextCursor: number | null;
+    }
+    const list = async (token: string, query = '') => {
+      const response = await fetch(`${fixture.gateway.url}/api/v1/audit/events${query}`, { headers: { authorization: `Bearer ${token}` } });
+      return { status: response.status, page: (await response.json()) as Page };
+    };
+
+    it('shows everyone their own events, and no one else’s unless they may read all', async () => {
+      const own = await list(viewer);
+      expect(own.status).toBe(200);
+      expect(own.page.events.length).toBeGreaterThan(0);
+      expect(new Set(own.page.events.map((event) => event.actorEmail))).toEqual(new Set(['viewer@example.com']));
+      expect((await list(viewer, '?actor=*')).status).toBe(403);
+      expect((await list(viewer, '?actor=admin@example.com')).status).toBe(403);
+      expect((await list(viewer, '?actor=nobody@example.com')).status).toBe(403);
+
+      const everyone = await list(admin, '?actor=*&limit=500');
+      expect(new Set(everyone.page.events.map((event) => event.actorEmail))).toEqual(
+        new Set(['viewer@example.com', 'ops@example.com', 'admin@example.com', null]),
+      );
+      expect((await list(admin, '?actor=ops@example.com')).page.events.every((event) => event.actorEmail === 'ops@example.com')).toBe(true);
+    });
+
+    it('filters, and pages newest first with a cursor, each event with its chain link', async () => {
+      const refused = await list(admin, '?actor=*&decision=denied&status=403');
+      expect(refused.page.events.length).toBeGreaterThan(0);
+      expect(refused.page.events.every((event) => event.status === 403)).toBe(true);
+
+      const first = await list(admin, '?actor=*&limit=2');
+      expect(first.page.events).toHaveLength(2);
+      expect(first.page.events[0].seq).toBeGreaterThan(first.page.events[1].seq);
+      expect(first.page.events[0].hash).toMatch(/^[0-9a-f]{64}$/);
+      const second = await list(admin, `?actor=*&limit=2&before=${first.page.nextCursor}`);
+      expect(second.page.events[0].seq).toBeLessThan(first.page.events[1].seq);
+
+      expect((await list(admin, '?limit=501')).status).toBe(400);
+      expect((await list(admin, '?since=yesterday')).status).toBe(400);
+    });
+  });
 });

@@ -1,0 +1,43 @@
+import { Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { Repository } from 'typeorm';
+import { AuditEventEntity } from './audit-event.entity';
+
+export interface AuditEventFilter {
+  /** Email of the actor; undefined for everyone's events. */
+  readonly actorEmail?: string;
+  readonly kind?: string;
+  readonly app?: string;
+  readonly status?: number;
+  readonly decision?: 'allowed' | 'denied';
+  readonly since?: Date;
+  readonly until?: Date;
+  /** Only events older than this sequence number (the previous page's cursor). */
+  readonly before?: number;
+  readonly limit: number;
+}
+
+/** Reads the trail, newest first, a page at a time (keyset pagination on the sequence number). */
+@Injectable()
+export class AuditLog {
+  constructor(@InjectRepository(AuditEventEntity) private readonly events: Repository<AuditEventEntity>) {}
+
+  async page(filter: AuditEventFilter): Promise<{ events: AuditEventEntity[]; nextCursor: number | null }> {
+    const query = this.events
+      .createQueryBuilder('event')
+      .orderBy('event.seq', 'DESC')
+      .take(filter.limit + 1);
+    if (filter.actorEmail !== undefined) query.andWhere('event.actorEmail = :actor', { actor: filter.actorEmail.toLowerCase() });
+    if (filter.kind !== undefined) query.andWhere('event.kind = :kind', { kind: filter.kind });
+    if (filter.app !== undefined) query.andWhere('event.app = :app', { app: filter.app });
+    if (filter.status !== undefined) query.andWhere('event.status = :status', { status: filter.status });
+    if (filter.decision !== undefined) query.andWhere('event.decision = :decision', { decision: filter.decision });
+    if (filter.since !== undefined) query.andWhere('event.occurredAt >= :since', { since: filter.since });
+    if (filter.until !== undefined) query.andWhere('event.occurredAt < :until', { until: filter.until });
+    if (filter.before !== undefined) query.andWhere('event.seq < :before', { before: filter.before });
+    const events = await query.getMany();
+    const more = events.length > filter.limit;
+    const shown = more ? events.slice(0, filter.limit) : events;
+    return { events: shown, nextCursor: more ? shown[shown.length - 1].seq : null };
+  }
+}
