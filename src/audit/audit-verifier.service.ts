@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, MoreThan } from 'typeorm';
-import { GENESIS_HASH, chainHash } from './audit-chain';
+import { DataSource } from 'typeorm';
 import { AuditChainHeadEntity, AuditEventEntity } from './audit-event.entity';
 import { AuditKey } from './audit-key';
+import { ChainWalk, type ChainedEvent } from './chain-walk';
 
 /** Events read at a time: the check walks the whole chain in constant memory. */
 const PAGE_SIZE = 1_000;
@@ -26,32 +26,32 @@ export class AuditVerifier {
 
   async verify(): Promise<AuditVerification> {
     const events = this.dataSource.getRepository(AuditEventEntity);
-    let previous: Buffer = GENESIS_HASH;
-    let expected = 1;
+    const walk = new ChainWalk(this.key.value, 'genesis');
     for (;;) {
-      const page = await events.find({ where: { seq: MoreThan(expected - 1) }, order: { seq: 'ASC' }, take: PAGE_SIZE });
-      for (const event of page) {
-        const broken = (problem: string): AuditVerification => ({ intact: false, events: expected - 1, brokenAt: expected, problem });
-        if (event.seq !== expected) return broken(`event ${expected} is missing`);
-        if (!event.prevHash.equals(previous)) return broken(`event ${expected} does not follow event ${expected - 1}`);
-        if (!chainHash(this.key.value, event.seq, event.prevHash, event).equals(event.hash)) {
-          return broken(`event ${expected} was changed after it was written`);
-        }
-        previous = event.hash;
-        expected += 1;
-      }
+      const page = await events
+        .createQueryBuilder('event')
+        .where('event.seq >= :next', { next: walk.nextSeq })
+        .orderBy('event.seq', 'ASC')
+        .take(PAGE_SIZE)
+        .getMany();
+      const verdict = walkPage(walk, page);
+      if (verdict) return verdict;
       if (page.length < PAGE_SIZE) break;
     }
     const head = await this.dataSource.getRepository(AuditChainHeadEntity).findOneByOrFail({ id: 1 });
-    const count = expected - 1;
-    if (head.seq !== count || !head.hash.equals(previous)) {
-      return {
-        intact: false,
-        events: count,
-        brokenAt: expected,
-        problem: `the chain ends at event ${count}, but ${head.seq} were written`,
-      };
+    if (head.seq !== walk.events || !walk.lastHash?.equals(head.hash)) {
+      const problem = `the chain ends at event ${walk.events}, but ${head.seq} were written`;
+      return { intact: false, events: walk.events, brokenAt: walk.events + 1, problem };
     }
-    return { intact: true, events: count, headHash: previous.toString('hex') };
+    return { intact: true, events: walk.events, headHash: head.hash.toString('hex') };
   }
+}
+
+/** Checks events one by one: a verdict at the first broken link, undefined if all held. */
+export function walkPage(walk: ChainWalk, events: Iterable<ChainedEvent>): AuditVerification | undefined {
+  for (const event of events) {
+    const problem = walk.check(event);
+    if (problem) return { intact: false, events: walk.events, brokenAt: walk.nextSeq ?? event.seq, problem };
+  }
+  return undefined;
 }

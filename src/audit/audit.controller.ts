@@ -1,14 +1,16 @@
-import { Controller, Get, Query } from '@nestjs/common';
-import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { Controller, Get, Query, StreamableFile } from '@nestjs/common';
+import { ApiOkResponse, ApiProduces, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal } from '../auth/decorators/current-principal.decorator';
 import type { Principal } from '../auth/principal';
 import { Authorize } from '../rbac/decorators/authorize.decorator';
 import { EveryonesInstances } from '../rbac/subject-resolver';
 import { AuditEventsScope, EVERY_ACTOR } from './audit-events-scope.resolver';
+import { csvRows, jsonLines } from './audit-export';
 import { AuditLog } from './audit-log.service';
 import { AuditVerifier } from './audit-verifier.service';
 import { AuditEventPageResponseDto, AuditEventResponseDto } from './dto/audit-event-response.dto';
 import { AuditVerificationResponseDto } from './dto/audit-verification-response.dto';
+import { ExportAuditEventsQueryDto } from './dto/export-audit-events-query.dto';
 import { ListAuditEventsQueryDto } from './dto/list-audit-events-query.dto';
 
 const DEFAULT_PAGE_SIZE = 100;
@@ -40,6 +42,20 @@ export class AuditController {
       limit: query.limit ?? DEFAULT_PAGE_SIZE,
     });
     return { events: events.map((event) => AuditEventResponseDto.from(event)), nextCursor };
+  }
+
+  /** The chain, or a range of it, as a file that verifies on its own (`npm run audit:verify -- --file`). */
+  @Get('export')
+  @Authorize('read', 'audit', EveryonesInstances)
+  @ApiProduces('application/x-ndjson', 'text/csv')
+  @ApiOkResponse({ description: 'One event a line (JSON) or a row (CSV), oldest first, chain links included' })
+  exportEvents(@Query() query: ExportAuditEventsQueryDto): StreamableFile {
+    const csv = query.format === 'csv';
+    const events = this.log.stream({ from: query.from, to: query.to });
+    return new StreamableFile(csv ? csvRows(events) : jsonLines(events), {
+      type: csv ? 'text/csv; charset=utf-8' : 'application/x-ndjson',
+      disposition: `attachment; filename="audit-events.${csv ? 'csv' : 'jsonl'}"`,
+    });
   }
 
   /** Recomputes the whole chain: it reads everyone's events. */

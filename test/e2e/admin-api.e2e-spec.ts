@@ -182,6 +182,7 @@ describe('the admin API', () => {
       expect(Object.keys(document.components.securitySchemes).sort()).toEqual(['session', 'token', 'token-basic']);
       expect(Object.keys(document.paths).sort()).toEqual([
         '/api/v1/audit/events',
+        '/api/v1/audit/export',
         '/api/v1/audit/verify',
         '/api/v1/auth/callback',
         '/api/v1/auth/csrf',

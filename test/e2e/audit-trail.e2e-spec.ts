@@ -1,5 +1,9 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { DataSource } from 'typeorm';
 import { rackAndGateway } from '../support/gateway-fixture';
+import { runScript } from '../support/run-script';
 import { basicAuth, firstProcessId } from '../support/test-gateway';
 import { RackSocket } from '../support/websocket-client';
 
@@ -216,6 +220,63 @@ describe('the audit trail', () => {
 
       expect((await list(admin, '?limit=501')).status).toBe(400);
       expect((await list(admin, '?since=yesterday')).status).toBe(400);
+    });
+  });
+
+  describe('export', () => {
+    const exportOf = (token: string, query = '') =>
+      fetch(`${fixture.gateway.url}/api/v1/audit/export${query}`, { headers: { authorization: `Bearer ${token}` } });
+    let directory: string;
+
+    beforeAll(() => {
+      directory = mkdtempSync(join(tmpdir(), 'rgw-audit-export-'));
+    });
+
+    afterAll(() => rmSync(directory, { recursive: true, force: true }));
+
+    const verifyFile = (path: string) =>
+      runScript('src/cli/audit-verify.ts', ['--file', path], { APP_SECRET_KEY: fixture.gateway.config.sessions.secret });
+
+    it('streams the chain as JSON lines that verify on their own, and shows a line changed', async () => {
+      const exported = await exportOf(admin);
+      expect(exported.status).toBe(200);
+      expect(exported.headers.get('content-type')).toBe('application/x-ndjson');
+      const lines = (await exported.text()).trimEnd().split('\n');
+      const [{ count }] = await database().query<Array<{ count: string }>>(`SELECT count(*) AS count FROM audit_events`);
+      expect(lines.length).toBeGreaterThanOrEqual(Number(count) - 1);
+      const file = join(directory, 'audit.jsonl');
+      writeFileSync(file, `${lines.join('\n')}\n`);
+      expect(await verifyFile(file)).toMatchObject({
+        code: 0,
+        stdout: expect.stringMatching(`^audit chain intact: ${lines.length} events`),
+      });
+
+      const tampered = lines.map((line, index) =>
+        index === 2 ? JSON.stringify({ ...(JSON.parse(line) as object), reason: 'nothing to see' }) : line,
+      );
+      writeFileSync(file, `${tampered.join('\n')}\n`);
+      const third = (JSON.parse(lines[2]) as { seq: number }).seq;
+      expect(await verifyFile(file)).toMatchObject({
+        code: 1,
+        stdout: expect.stringContaining(`BROKEN at event ${third}: event ${third} was changed`),
+      });
+
+      // A range of the chain verifies too, anchored at its first event.
+      const range = (await (await exportOf(admin, '?from=3&to=5')).text()).trimEnd().split('\n');
+      expect(range.map((line) => (JSON.parse(line) as { seq: number }).seq)).toEqual([3, 4, 5]);
+      writeFileSync(file, `${range.join('\n')}\n`);
+      expect((await verifyFile(file)).code).toBe(0);
+    });
+
+    it('as CSV, and to admins only', async () => {
+      const exported = await exportOf(admin, '?format=csv&to=4');
+      expect(exported.headers.get('content-type')).toBe('text/csv; charset=utf-8');
+      const rows = (await exported.text()).trimEnd().split('\n');
+      expect(rows[0]).toBe(
+        'seq,id,occurredAt,kind,requestId,actorEmail,actorTokenId,clientIp,userAgent,method,path,route,action,subject,app,decision,reason,status,durationMs,bytesIn,bytesOut,details,prevHash,hash',
+      );
+      expect(rows).toHaveLength(5);
+      expect((await exportOf(viewer)).status).toBe(403);
     });
   });
 });
