@@ -1,6 +1,6 @@
 import canonicalize from 'canonicalize';
 import { createHmac } from 'node:crypto';
-import type { AuditRecord } from './audit-record';
+import { AUDIT_RECORD_FIELDS, type AuditRecord } from './audit-record';
 
 /** The link before the first event. */
 export const GENESIS_HASH: Buffer = Buffer.alloc(32);
@@ -11,31 +11,8 @@ export const GENESIS_HASH: Buffer = Buffer.alloc(32);
  * event breaks every link after it, and nobody without the key can forge new ones.
  */
 export function chainHash(key: Buffer, seq: number, prevHash: Buffer, record: AuditRecord): Buffer {
-  const content = canonicalize([
-    seq,
-    prevHash.toString('hex'),
-    record.id,
-    record.occurredAt.toISOString(),
-    record.kind,
-    record.requestId,
-    record.actorEmail,
-    record.actorTokenId,
-    record.clientIp,
-    record.userAgent,
-    record.method,
-    record.path,
-    record.route,
-    record.action,
-    record.subject,
-    record.app,
-    record.decision,
-    record.reason,
-    record.status,
-    record.durationMs,
-    record.bytesIn,
-    record.bytesOut,
-    record.details,
-  ]);
+  const fields = AUDIT_RECORD_FIELDS.map(({ field }) => (field === 'occurredAt' ? record.occurredAt.toISOString() : record[field]));
+  const content = canonicalize([seq, prevHash.toString('hex'), ...fields]);
   return createHmac('sha256', key)
     .update(content ?? '')
     .digest();

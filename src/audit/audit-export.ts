@@ -1,33 +1,14 @@
 import { stringify } from 'csv-stringify';
 import { Readable, pipeline } from 'node:stream';
 import type { AuditEventEntity } from './audit-event.entity';
+import { AUDIT_RECORD_FIELDS } from './audit-record';
 import { type AuditVerification, walkPage } from './audit-verifier.service';
 import { ChainWalk } from './chain-walk';
 import { AuditEventResponseDto } from './dto/audit-event-response.dto';
 
 const CSV_COLUMNS: ReadonlyArray<keyof AuditEventResponseDto> = [
   'seq',
-  'id',
-  'occurredAt',
-  'kind',
-  'requestId',
-  'actorEmail',
-  'actorTokenId',
-  'clientIp',
-  'userAgent',
-  'method',
-  'path',
-  'route',
-  'action',
-  'subject',
-  'app',
-  'decision',
-  'reason',
-  'status',
-  'durationMs',
-  'bytesIn',
-  'bytesOut',
-  'details',
+  ...AUDIT_RECORD_FIELDS.map(({ field }) => field),
   'prevHash',
   'hash',
 ];

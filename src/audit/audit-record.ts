@@ -27,3 +27,31 @@ export interface AuditRecord {
   /** Redacted before it gets here: nothing in an audit record is secret. */
   readonly details: Readonly<Record<string, unknown>>;
 }
+
+/**
+ * Every field of a record, in the one order the chain hashes them, the table stores them and an
+ * export lists them, with its column and SQL type. Changing the order changes every hash: append only.
+ */
+export const AUDIT_RECORD_FIELDS = [
+  { field: 'id', column: 'id', type: 'uuid' },
+  { field: 'occurredAt', column: 'occurred_at', type: 'timestamptz' },
+  { field: 'kind', column: 'kind', type: 'varchar' },
+  { field: 'requestId', column: 'request_id', type: 'varchar' },
+  { field: 'actorEmail', column: 'actor_email', type: 'varchar' },
+  { field: 'actorTokenId', column: 'actor_token_id', type: 'uuid' },
+  { field: 'clientIp', column: 'client_ip', type: 'varchar' },
+  { field: 'userAgent', column: 'user_agent', type: 'varchar' },
+  { field: 'method', column: 'method', type: 'varchar' },
+  { field: 'path', column: 'path', type: 'text' },
+  { field: 'route', column: 'route', type: 'varchar' },
+  { field: 'action', column: 'action', type: 'varchar' },
+  { field: 'subject', column: 'subject', type: 'varchar' },
+  { field: 'app', column: 'app', type: 'varchar' },
+  { field: 'decision', column: 'decision', type: 'varchar' },
+  { field: 'reason', column: 'reason', type: 'text' },
+  { field: 'status', column: 'status', type: 'integer' },
+  { field: 'durationMs', column: 'duration_ms', type: 'integer' },
+  { field: 'bytesIn', column: 'bytes_in', type: 'bigint' },
+  { field: 'bytesOut', column: 'bytes_out', type: 'bigint' },
+  { field: 'details', column: 'details', type: 'jsonb' },
+] as const satisfies ReadonlyArray<{ field: keyof AuditRecord; column: string; type: string }>;

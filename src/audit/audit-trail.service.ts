@@ -2,7 +2,7 @@ import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { chainHash } from './audit-chain';
-import type { AuditRecord } from './audit-record';
+import { AUDIT_RECORD_FIELDS, type AuditRecord } from './audit-record';
 import { AuditKey } from './audit-key';
 
 /** Events written in one statement at most: a flush after an outage catches up in steps. */
@@ -163,84 +163,11 @@ export class AuditTrail implements OnApplicationShutdown {
   }
 }
 
-const COLUMNS = [
-  'seq',
-  'id',
-  'occurred_at',
-  'kind',
-  'request_id',
-  'actor_email',
-  'actor_token_id',
-  'client_ip',
-  'user_agent',
-  'method',
-  'path',
-  'route',
-  'action',
-  'subject',
-  'app',
-  'decision',
-  'reason',
-  'status',
-  'duration_ms',
-  'bytes_in',
-  'bytes_out',
-  'details',
-  'prev_hash',
-  'hash',
-];
-
+const COLUMNS = ['seq', ...AUDIT_RECORD_FIELDS.map(({ column }) => column), 'prev_hash', 'hash'];
 /** Each column's type, for the VALUES list (its parameters have none of their own there). */
-const COLUMN_TYPES = [
-  'bigint',
-  'uuid',
-  'timestamptz',
-  'varchar',
-  'varchar',
-  'varchar',
-  'uuid',
-  'varchar',
-  'varchar',
-  'varchar',
-  'text',
-  'varchar',
-  'varchar',
-  'varchar',
-  'varchar',
-  'varchar',
-  'text',
-  'integer',
-  'integer',
-  'bigint',
-  'bigint',
-  'jsonb',
-  'bytea',
-  'bytea',
-];
+const COLUMN_TYPES = ['bigint', ...AUDIT_RECORD_FIELDS.map(({ type }) => type), 'bytea', 'bytea'];
 
 /** The record's columns between `seq` and `prev_hash`, in COLUMNS order. */
 function recordValues(record: AuditRecord): unknown[] {
-  return [
-    record.id,
-    record.occurredAt,
-    record.kind,
-    record.requestId,
-    record.actorEmail,
-    record.actorTokenId,
-    record.clientIp,
-    record.userAgent,
-    record.method,
-    record.path,
-    record.route,
-    record.action,
-    record.subject,
-    record.app,
-    record.decision,
-    record.reason,
-    record.status,
-    record.durationMs,
-    record.bytesIn,
-    record.bytesOut,
-    JSON.stringify(record.details),
-  ];
+  return AUDIT_RECORD_FIELDS.map(({ field }) => (field === 'details' ? JSON.stringify(record.details) : record[field]));
 }
