@@ -109,7 +109,7 @@ export class AuditRecorder implements OnModuleInit, BeforeApplicationShutdown {
       request.method,
       request.rackDecision,
     );
-    this.trail.record(refusal(facts, status, reason, request.rackDecision));
+    this.trail.record(refusal(facts, status, reason, request.rackDecision ?? request.rackRefusal));
   }
 }
 

@@ -3,6 +3,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Principal } from '../auth/principal';
 import type { RackExchangeOutcome } from '../proxy/rack-exchange';
 import type { AllowedRackRequest } from '../rbac/rack-authorizer.service';
+import type { RackRoute } from '../rbac/rack-route-table';
 import type { AuditRecord } from './audit-record';
 
 /** Who made a request and from where, as every event of it records them. */
@@ -71,8 +72,7 @@ function base(kind: string, facts: RequestFacts): Omit<AuditRecord, 'decision' |
   };
 }
 
-function rackRoute(decision: AllowedRackRequest) {
-  const { route, app } = decision;
+function rackRoute({ route, app }: { route: RackRoute; app?: string }) {
   return { route: `${route.method} ${route.path}`, action: route.action, subject: route.subject, app: app ?? null };
 }
 
@@ -111,10 +111,16 @@ export function rackExchange(facts: RequestFacts, outcome: RackExchangeOutcome, 
 }
 
 /** A request the gateway refused (bad target, credential, permission, limit) before anything was forwarded. */
-export function refusal(facts: RequestFacts, status: number, reason: string, decision: AllowedRackRequest | undefined): AuditRecord {
+/** `matched`: the rack route the request was allowed or refused for, when one matched. */
+export function refusal(
+  facts: RequestFacts,
+  status: number,
+  reason: string,
+  matched: { route?: RackRoute; app?: string } | undefined,
+): AuditRecord {
   return {
     ...base('request.refused', facts),
-    ...(decision ? rackRoute(decision) : {}),
+    ...(matched?.route ? rackRoute({ route: matched.route, app: matched.app }) : {}),
     decision: 'denied',
     reason,
     status,

@@ -6,5 +6,8 @@ import type { FastifyRequest } from 'fastify';
  * same stages as an object with just these fields (proxy's RackUpgradeRequest). Stages that need more
  * (a session's CSRF check) only ever see Fastify requests.
  */
-export type PipelineRequest = Pick<FastifyRequest, 'raw' | 'url' | 'method' | 'headers' | 'principal' | 'rackTarget' | 'rackDecision'> &
+export type PipelineRequest = Pick<
+  FastifyRequest,
+  'raw' | 'url' | 'method' | 'headers' | 'principal' | 'rackTarget' | 'rackDecision' | 'rackRefusal'
+> &
   Partial<Pick<FastifyRequest, 'session'>>;

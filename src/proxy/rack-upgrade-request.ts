@@ -3,7 +3,7 @@ import type { Duplex } from 'node:stream';
 import type { Principal } from '../auth/principal';
 import type { PipelineRequest } from '../common/pipeline-request';
 import type { RackRequestTarget } from '../rack/rack-request-target';
-import type { AllowedRackRequest } from '../rbac/rack-authorizer.service';
+import type { AllowedRackRequest, RefusedRackRequest } from '../rbac/rack-authorizer.service';
 
 /**
  * A websocket upgrade on a rack path, as the request pipeline's stages see it. Upgrades never reach
@@ -17,6 +17,7 @@ export class RackUpgradeRequest implements PipelineRequest {
   principal?: Principal;
   rackTarget?: RackRequestTarget;
   rackDecision?: AllowedRackRequest;
+  rackRefusal?: RefusedRackRequest;
 
   constructor(
     readonly raw: IncomingMessage,

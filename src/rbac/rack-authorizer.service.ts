@@ -19,7 +19,15 @@ export interface AllowedRackRequest {
   readonly ability: PrincipalAbility;
 }
 
-export type RackDecision = AllowedRackRequest | { readonly allowed: false; readonly reason: string };
+/** A refusal names the route and app it was about when a route matched, for the record. */
+export interface RefusedRackRequest {
+  readonly allowed: false;
+  readonly reason: string;
+  readonly route?: RackRoute;
+  readonly app?: string;
+}
+
+export type RackDecision = AllowedRackRequest | RefusedRackRequest;
 
 /**
  * Decides a proxied request from its method and path alone, before the rack hears of it: the route
@@ -35,7 +43,7 @@ export class RackAuthorizer {
     if (!matched) return { allowed: false, reason: `the gateway does not allow ${method} ${target.path}` };
 
     const { route, app } = matched;
-    if (app !== undefined && !APP_NAME.test(app)) return { allowed: false, reason: `invalid app name: ${app}` };
+    if (app !== undefined && !APP_NAME.test(app)) return { allowed: false, reason: `invalid app name: ${app}`, route };
 
     const ability = this.abilities.forPrincipal(principal);
     const allowed = route.lists
@@ -44,7 +52,8 @@ export class RackAuthorizer {
         ? ability.can(route.action, route.subject, { app })
         : ability.can(route.action, route.subject);
     if (!allowed) {
-      return { allowed: false, reason: `permission denied: ${permissionName(route.action, route.subject)}${app ? ` on app ${app}` : ''}` };
+      const reason = `permission denied: ${permissionName(route.action, route.subject)}${app ? ` on app ${app}` : ''}`;
+      return { allowed: false, reason, route, app };
     }
     return { allowed: true, method, route, target, app, ability };
   }

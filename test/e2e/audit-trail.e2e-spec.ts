@@ -128,6 +128,8 @@ describe('the audit trail', () => {
           actor_email: 'viewer@example.com',
           reason: 'permission denied: exec:create on app myapp',
           path: `/apps/myapp/processes/${pid}/files`,
+          route: 'GET /apps/{app}/processes/{pid}/files',
+          app: 'myapp',
         }),
         expect.objectContaining({ status: 400, actor_email: null, path: '/apps/myapp%2Fother/builds' }),
       ]),

@@ -8,7 +8,7 @@ import { AbilityFactory } from '../ability.factory';
 import { PROXIED_TO_RACK } from '../decorators/proxied-to-rack.decorator';
 import { ACCESS_RULE, type AccessRule } from '../decorators/authorize.decorator';
 import { type Action, type Subject, type SubjectFields, permissionName } from '../permissions';
-import { type AllowedRackRequest, RackAuthorizer } from '../rack-authorizer.service';
+import { type AllowedRackRequest, RackAuthorizer, type RefusedRackRequest } from '../rack-authorizer.service';
 import { PermissionDeniedError } from '../rbac.errors';
 import type { SubjectResolver } from '../subject-resolver';
 
@@ -16,6 +16,8 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** For proxied requests: the matched rack route and the caller's ability, from the policy guard. */
     rackDecision?: AllowedRackRequest;
+    /** For proxied requests the policy refused: why, and the route and app when one matched. */
+    rackRefusal?: RefusedRackRequest;
   }
 }
 
@@ -43,7 +45,10 @@ export class PolicyGuard implements CanActivate {
       if (isGatewayPath(request.url)) return true;
       if (!request.rackTarget) throw new Error('rack request reached the policy without a parsed target');
       const decision = this.rackAuthorizer.authorize(principal, request.method, request.rackTarget);
-      if (!decision.allowed) throw new PermissionDeniedError(decision.reason);
+      if (!decision.allowed) {
+        request.rackRefusal = decision;
+        throw new PermissionDeniedError(decision.reason);
+      }
       request.rackDecision = decision;
       return true;
     }
