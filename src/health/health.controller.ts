@@ -1,6 +1,6 @@
 import { Controller, Get, Res, ServiceUnavailableException } from '@nestjs/common';
 import { ApiOkResponse, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
-import { HealthCheck, HealthCheckResult, HealthCheckService, TypeOrmHealthIndicator } from '@nestjs/terminus';
+import { HealthCheck, HealthCheckResult, HealthCheckService, type HealthIndicatorFunction, TypeOrmHealthIndicator } from '@nestjs/terminus';
 import type { FastifyReply } from 'fastify';
 import { Public } from '../auth/decorators/public.decorator';
 import { RateLimitCountersHealthIndicator } from './rate-limit-counters.health';
@@ -24,20 +24,34 @@ export class HealthController {
     return this.health.check([]);
   }
 
-  /** Ready to carry traffic: its database answers, its rack is reachable, and (with REDIS_URL) Redis too. */
+  /**
+   * Ready to carry traffic: what this instance itself needs answers (its database, and Redis with
+   * REDIS_URL). Not the rack: a rack outage would otherwise mark every instance unready at once, and a
+   * load balancer would take the admin API and the audit trail down with it.
+   */
   @Get('ready')
   @Public()
   @HealthCheck()
-  @ApiOkResponse({ description: 'Database and rack reachable' })
-  @ApiServiceUnavailableResponse({ description: 'Database or rack unreachable; the body says which' })
-  async checkReadiness(@Res({ passthrough: true }) reply: FastifyReply): Promise<HealthCheckResult> {
+  @ApiOkResponse({ description: 'Database (and Redis, when configured) reachable' })
+  @ApiServiceUnavailableResponse({ description: 'Database or Redis unreachable; the body says which' })
+  checkReadiness(@Res({ passthrough: true }) reply: FastifyReply): Promise<HealthCheckResult> {
+    const counters = this.rateLimitCounters.check('rateLimitCounters');
+    return this.report(reply, [() => this.database.pingCheck('database').withTimeout(3_000), ...(counters ? [() => counters] : [])]);
+  }
+
+  /** Whether the rack answers: for operators and monitors, apart from readiness. */
+  @Get('rack')
+  @Public()
+  @HealthCheck()
+  @ApiOkResponse({ description: 'The rack answers its unauthenticated /check' })
+  @ApiServiceUnavailableResponse({ description: 'The rack is unreachable; the body says why' })
+  checkRack(@Res({ passthrough: true }) reply: FastifyReply): Promise<HealthCheckResult> {
+    return this.report(reply, [() => this.rack.isReachable('rack')]);
+  }
+
+  private async report(reply: FastifyReply, checks: HealthIndicatorFunction[]): Promise<HealthCheckResult> {
     try {
-      const counters = this.rateLimitCounters.check('rateLimitCounters');
-      return await this.health.check([
-        () => this.database.pingCheck('database').withTimeout(3_000),
-        () => this.rack.isReachable('rack'),
-        ...(counters ? [() => counters] : []),
-      ]);
+      return await this.health.check(checks);
     } catch (error) {
       // Terminus reports failure as an exception carrying the full result; a probe wants that body.
       if (!(error instanceof ServiceUnavailableException)) throw error;

@@ -189,6 +189,7 @@ describe('the admin API', () => {
         '/api/v1/auth/login',
         '/api/v1/auth/logout',
         '/api/v1/health/live',
+        '/api/v1/health/rack',
         '/api/v1/health/ready',
         '/api/v1/me',
         '/api/v1/me/abilities',
@@ -203,6 +204,7 @@ describe('the admin API', () => {
         'get /api/v1/auth/callback',
         'get /api/v1/auth/login',
         'get /api/v1/health/live',
+        'get /api/v1/health/rack',
         'get /api/v1/health/ready',
       ];
       for (const [path, operations] of Object.entries(document.paths)) {

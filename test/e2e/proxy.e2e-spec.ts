@@ -204,7 +204,7 @@ describe('proxying the rack API', () => {
 });
 
 describe('a rack that is down', () => {
-  it("answers 502 in the rack's shape, and readiness reports the rack down", async () => {
+  it("answers 502 in the rack's shape and reports the rack down, while the gateway itself stays ready", async () => {
     const closed = createServer();
     await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
     const port = (closed.address() as { port: number }).port;
@@ -217,9 +217,15 @@ describe('a rack that is down', () => {
       expect(response.status).toBe(502);
       expect(await response.json()).toEqual({ error: 'rack unreachable (ECONNREFUSED)' });
 
+      // A rack outage must not take every instance out of the load balancer (and the admin API and audit with it).
       const ready = await fetch(`${gateway.url}/api/v1/health/ready`);
-      expect(ready.status).toBe(503);
-      expect(await ready.json()).toMatchObject({ status: 'error', details: { database: { status: 'up' }, rack: { status: 'down' } } });
+      expect(ready.status).toBe(200);
+      const readiness = (await ready.json()) as { status: string; details: Record<string, unknown> };
+      expect(readiness).toMatchObject({ status: 'ok', details: { database: { status: 'up' } } });
+      expect(Object.keys(readiness.details)).toEqual(['database']);
+      const rackHealth = await fetch(`${gateway.url}/api/v1/health/rack`);
+      expect(rackHealth.status).toBe(503);
+      expect(await rackHealth.json()).toMatchObject({ status: 'error', error: { rack: { status: 'down', message: 'ECONNREFUSED' } } });
       expect((await fetch(`${gateway.url}/api/v1/health/live`)).status).toBe(200);
     } finally {
       await gateway.close();
