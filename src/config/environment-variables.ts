@@ -57,6 +57,12 @@ export class EnvironmentVariables {
   @Min(1)
   CLIENT_KEEP_ALIVE_SECONDS = 65;
 
+  /** How long readiness fails before the gateway closes on SIGTERM: the load balancer's time to stop sending. */
+  @Transform(toInteger)
+  @IsInt()
+  @Min(0)
+  SHUTDOWN_GRACE_SECONDS = 5;
+
   @IsNotEmpty({ message: 'RACK_HOST is required: the rack API URL, e.g. https://api.rack.example.com' })
   @IsUrl({ require_tld: false, protocols: ['http', 'https'] })
   RACK_HOST!: string;

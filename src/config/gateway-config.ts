@@ -32,6 +32,8 @@ export interface GatewayConfig {
     readonly publicUrl: string;
     /** How long an idle client connection is kept open between requests. */
     readonly keepAliveTimeoutMs: number;
+    /** On SIGTERM, how long readiness fails before the gateway closes. */
+    readonly shutdownGraceMs: number;
   };
   readonly rack: {
     readonly url: URL;
@@ -173,6 +175,7 @@ function buildConfig(env: EnvironmentVariables): GatewayConfig {
       port: env.PORT,
       publicUrl: (env.PUBLIC_URL ?? `http://localhost:${env.PORT}`).replace(/\/+$/, ''),
       keepAliveTimeoutMs: env.CLIENT_KEEP_ALIVE_SECONDS * 1000,
+      shutdownGraceMs: env.SHUTDOWN_GRACE_SECONDS * 1000,
     },
     rack: {
       url: parseRackUrl(env.RACK_HOST),

@@ -1,8 +1,16 @@
 import { Controller, Get, Res, ServiceUnavailableException } from '@nestjs/common';
 import { ApiOkResponse, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
-import { HealthCheck, HealthCheckResult, HealthCheckService, type HealthIndicatorFunction, TypeOrmHealthIndicator } from '@nestjs/terminus';
+import {
+  HealthCheck,
+  HealthCheckResult,
+  HealthCheckService,
+  type HealthIndicatorFunction,
+  HealthIndicatorService,
+  TypeOrmHealthIndicator,
+} from '@nestjs/terminus';
 import type { FastifyReply } from 'fastify';
 import { Public } from '../auth/decorators/public.decorator';
+import { Draining } from './draining';
 import { RateLimitCountersHealthIndicator } from './rate-limit-counters.health';
 import { RackHealthIndicator } from './rack.health';
 
@@ -14,6 +22,8 @@ export class HealthController {
     private readonly database: TypeOrmHealthIndicator,
     private readonly rack: RackHealthIndicator,
     private readonly rateLimitCounters: RateLimitCountersHealthIndicator,
+    private readonly draining: Draining,
+    private readonly indicators: HealthIndicatorService,
   ) {}
 
   /** The process is up and serving; load balancers restart it otherwise. */
@@ -25,8 +35,8 @@ export class HealthController {
   }
 
   /**
-   * Ready to carry traffic: what this instance itself needs answers (its database, and Redis with
-   * REDIS_URL). Not the rack: a rack outage would otherwise mark every instance unready at once, and a
+   * Ready to carry traffic: not shutting down, and what this instance itself needs answers (its
+   * database, and Redis with REDIS_URL). Not the rack: a rack outage would otherwise mark every instance unready at once, and a
    * load balancer would take the admin API and the audit trail down with it.
    */
   @Get('ready')
@@ -36,7 +46,12 @@ export class HealthController {
   @ApiServiceUnavailableResponse({ description: 'Database or Redis unreachable; the body says which' })
   checkReadiness(@Res({ passthrough: true }) reply: FastifyReply): Promise<HealthCheckResult> {
     const counters = this.rateLimitCounters.check('rateLimitCounters');
-    return this.report(reply, [() => this.database.pingCheck('database').withTimeout(3_000), ...(counters ? [() => counters] : [])]);
+    const instance = this.indicators.check('instance');
+    return this.report(reply, [
+      () => (this.draining.active ? instance.down({ message: 'shutting down: finishing requests in flight' }) : instance.up()),
+      () => this.database.pingCheck('database').withTimeout(3_000),
+      ...(counters ? [() => counters] : []),
+    ]);
   }
 
   /** Whether the rack answers: for operators and monitors, apart from readiness. */

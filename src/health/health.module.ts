@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import { RackModule } from '../rack/rack.module';
+import { Draining } from './draining';
 import { HealthController } from './health.controller';
 import { RateLimitCountersModule } from '../rate-limit/rate-limit-counters.module';
 import { RateLimitCountersHealthIndicator } from './rate-limit-counters.health';
@@ -9,6 +10,7 @@ import { RackHealthIndicator } from './rack.health';
 @Module({
   imports: [TerminusModule.forRoot({ logger: false }), RackModule, RateLimitCountersModule],
   controllers: [HealthController],
-  providers: [RackHealthIndicator, RateLimitCountersHealthIndicator],
+  providers: [RackHealthIndicator, RateLimitCountersHealthIndicator, Draining],
+  exports: [Draining],
 })
 export class HealthModule {}

@@ -222,7 +222,7 @@ describe('a rack that is down', () => {
       expect(ready.status).toBe(200);
       const readiness = (await ready.json()) as { status: string; details: Record<string, unknown> };
       expect(readiness).toMatchObject({ status: 'ok', details: { database: { status: 'up' } } });
-      expect(Object.keys(readiness.details)).toEqual(['database']);
+      expect(Object.keys(readiness.details)).toEqual(['instance', 'database']);
       const rackHealth = await fetch(`${gateway.url}/api/v1/health/rack`);
       expect(rackHealth.status).toBe(503);
       expect(await rackHealth.json()).toMatchObject({ status: 'error', error: { rack: { status: 'down', message: 'ECONNREFUSED' } } });
