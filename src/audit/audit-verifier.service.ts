@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import { AuditCheckpoints } from './audit-checkpoints';
 import { AuditChainHeadEntity, AuditEventEntity } from './audit-event.entity';
 import { AuditKey } from './audit-key';
 import { ChainWalk, type ChainedEvent } from './chain-walk';
@@ -15,13 +16,15 @@ export type AuditVerification =
 /**
  * Recomputes every link of the chain, in order, and reports the first that does not hold: an event
  * changed after it was written, one missing (a gap in the sequence), one out of place, or newest
- * events removed (the chain ends before its recorded head).
+ * events removed (the chain ends before its recorded head, or before a checkpoint kept outside the
+ * database: AUDIT_CHECKPOINT_DIR).
  */
 @Injectable()
 export class AuditVerifier {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly key: AuditKey,
+    private readonly checkpoints: AuditCheckpoints,
   ) {}
 
   async verify(): Promise<AuditVerification> {
@@ -43,7 +46,27 @@ export class AuditVerifier {
       const problem = `the chain ends at event ${walk.events}, but ${head.seq} were written`;
       return { intact: false, events: walk.events, brokenAt: walk.events + 1, problem };
     }
+    const checkpointProblem = await this.checkpointProblem(walk.events);
+    if (checkpointProblem) return { intact: false, events: walk.events, ...checkpointProblem };
     return { intact: true, events: walk.events, headHash: head.hash.toString('hex') };
+  }
+
+  /** The chain must still reach the newest checkpoint kept outside the database, through the same event. */
+  private async checkpointProblem(events: number): Promise<{ brokenAt: number; problem: string } | undefined> {
+    const checkpoint = await this.checkpoints.latest();
+    if (!checkpoint) return undefined;
+    if (checkpoint.seq > events) {
+      return {
+        brokenAt: events + 1,
+        problem: `the chain ends at event ${events}, but a checkpoint of ${checkpoint.at} saw ${checkpoint.seq}`,
+      };
+    }
+    if (checkpoint.seq === 0) return undefined;
+    const event = await this.dataSource.getRepository(AuditEventEntity).findOneByOrFail({ seq: checkpoint.seq });
+    if (event.hash.toString('hex') !== checkpoint.hash) {
+      return { brokenAt: checkpoint.seq, problem: `event ${checkpoint.seq} is not the one the checkpoint of ${checkpoint.at} saw` };
+    }
+    return undefined;
   }
 }
 

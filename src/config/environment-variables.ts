@@ -162,6 +162,16 @@ export class EnvironmentVariables {
   @Min(0)
   AUDIT_AGGREGATE_READS_SECONDS = 10;
 
+  /** Where the chain head is checkpointed, outside the database (a volume the database's admins cannot write). */
+  @IsOptional()
+  @IsString()
+  AUDIT_CHECKPOINT_DIR?: string;
+
+  @Transform(toInteger)
+  @IsInt()
+  @Min(1)
+  AUDIT_CHECKPOINT_SECONDS = 60;
+
   /** Shared rate-limit counters; without it each instance counts on its own. */
   @IsOptional()
   @IsUrl(

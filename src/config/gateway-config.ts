@@ -58,6 +58,9 @@ export interface GatewayConfig {
     readonly hmacKey?: string;
     /** Identical successful reads within this window are one event with a count; 0 records each. */
     readonly aggregateReadsMs: number;
+    /** Where the chain head is checkpointed outside the database; none when unset. */
+    readonly checkpointDir?: string;
+    readonly checkpointIntervalMs: number;
   };
   /** Shared state across gateway instances (rate-limit counters); each instance keeps its own without it. */
   readonly redisUrl?: string;
@@ -189,7 +192,12 @@ function buildConfig(env: EnvironmentVariables): GatewayConfig {
     database: { url: env.DATABASE_URL, dataDir: env.DATA_DIR },
     sessions: { secret, idleMs: env.SESSION_IDLE_MINUTES * 60_000, maxAgeMs: env.SESSION_MAX_MINUTES * 60_000 },
     secrets: { extraKeyPatterns: env.SECRET_ENV_KEY_PATTERNS, protectedEnvKeys },
-    audit: { hmacKey: env.AUDIT_HMAC_KEY, aggregateReadsMs: env.AUDIT_AGGREGATE_READS_SECONDS * 1000 },
+    audit: {
+      hmacKey: env.AUDIT_HMAC_KEY,
+      aggregateReadsMs: env.AUDIT_AGGREGATE_READS_SECONDS * 1000,
+      checkpointDir: env.AUDIT_CHECKPOINT_DIR,
+      checkpointIntervalMs: env.AUDIT_CHECKPOINT_SECONDS * 1000,
+    },
     redisUrl: env.REDIS_URL,
     trustedProxies: env.TRUSTED_PROXIES,
     rateLimits: {

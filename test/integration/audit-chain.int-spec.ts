@@ -1,4 +1,8 @@
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { DataSource } from 'typeorm';
+import { AuditCheckpoints } from '../../src/audit/audit-checkpoints';
 import { AuditVerifier } from '../../src/audit/audit-verifier.service';
 import { rackAndGateway } from '../support/gateway-fixture';
 import { runScript } from '../support/run-script';
@@ -172,5 +176,42 @@ describeOnPostgresServer('two gateway instances appending to one audit chain', (
     }
     expect(await first.gateway.app.get(AuditVerifier).verify()).toMatchObject({ intact: true });
     expect(await second.gateway.app.get(AuditVerifier).verify()).toMatchObject({ intact: true });
+  });
+});
+
+describe('the audit chain against checkpoints kept outside the database', () => {
+  const directory = mkdtempSync(join(tmpdir(), 'rgw-checkpoints-'));
+  const fixture = rackAndGateway({ env: { AUDIT_AGGREGATE_READS_SECONDS: '0', AUDIT_CHECKPOINT_DIR: directory } });
+
+  afterAll(() => rmSync(directory, { recursive: true, force: true }));
+
+  it('shows the newest events removed even when the head was set back to match', async () => {
+    const dataSource = fixture.gateway.app.get(DataSource);
+    const { token } = await fixture.gateway.createUserWithToken('viewer@example.com', 'viewer');
+    for (let request = 0; request < 4; request += 1) {
+      await fetch(`${fixture.gateway.url}/apps?n=${request}`, { headers: { authorization: basicAuth(token) } });
+    }
+    let newest = 0;
+    for (let attempt = 0; attempt < 100 && newest < 4; attempt += 1) {
+      newest = Number((await dataSource.query<Array<{ seq: string }>>(`SELECT seq FROM audit_chain_head`))[0].seq);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    await fixture.gateway.app.get(AuditCheckpoints).write();
+    expect(readdirSync(directory)).toHaveLength(1);
+    expect(await fixture.gateway.app.get(AuditVerifier).verify()).toMatchObject({ intact: true });
+
+    // Someone with the database removes the newest event and sets the head back: the chain alone holds.
+    const previous = (await dataSource.query<Array<{ hash: Buffer }>>(`SELECT hash FROM audit_events WHERE seq = $1`, [newest - 1]))[0];
+    await dataSource.query(`ALTER TABLE audit_events DISABLE TRIGGER USER`);
+    await dataSource.query(`DELETE FROM audit_events WHERE seq = $1`, [newest]);
+    await dataSource.query(`ALTER TABLE audit_events ENABLE TRIGGER USER`);
+    await dataSource.query(`UPDATE audit_chain_head SET seq = $1, hash = $2`, [newest - 1, previous.hash]);
+
+    const verdict = await fixture.gateway.app.get(AuditVerifier).verify();
+    expect(verdict).toMatchObject({
+      intact: false,
+      brokenAt: newest,
+      problem: expect.stringMatching(`^the chain ends at event ${newest - 1}, but a checkpoint of .* saw ${newest}$`),
+    });
   });
 });
