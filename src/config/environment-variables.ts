@@ -1,3 +1,4 @@
+import { applyDecorators } from '@nestjs/common';
 import { Transform, plainToInstance } from 'class-transformer';
 import {
   IsBooleanString,
@@ -21,6 +22,8 @@ import {
 const PORT_MESSAGE = 'PORT must be a whole number from 0 to 65535';
 const isProduction = (env: EnvironmentVariables) => env.NODE_ENV === 'production';
 const toInteger = ({ value }: { value: unknown }) => (value === undefined || value === '' ? undefined : Number(value));
+/** A whole number of at least `min`, from its decimal text. */
+const WholeNumber = ({ min }: { min: number }) => applyDecorators(Transform(toInteger), IsInt(), Min(min));
 const splitList = ({ value }: { value: unknown }) =>
   typeof value === 'string'
     ? value
@@ -52,15 +55,11 @@ export class EnvironmentVariables {
   PUBLIC_URL?: string;
 
   /** Above the 60 s idle timeout of AWS load balancers and ingress-nginx: the balancer, not the gateway, must close first. */
-  @Transform(toInteger)
-  @IsInt()
-  @Min(1)
+  @WholeNumber({ min: 1 })
   CLIENT_KEEP_ALIVE_SECONDS = 65;
 
   /** How long readiness fails before the gateway closes on SIGTERM: the load balancer's time to stop sending. */
-  @Transform(toInteger)
-  @IsInt()
-  @Min(0)
+  @WholeNumber({ min: 0 })
   SHUTDOWN_GRACE_SECONDS = 5;
 
   @IsNotEmpty({ message: 'RACK_HOST is required: the rack API URL, e.g. https://api.rack.example.com' })
@@ -89,9 +88,7 @@ export class EnvironmentVariables {
   @IsBooleanString()
   RACK_TLS_INSECURE?: string;
 
-  @Transform(toInteger)
-  @IsInt()
-  @Min(1)
+  @WholeNumber({ min: 1 })
   RACK_IDLE_TIMEOUT_SECONDS = 900;
 
   @ValidateIf((env: EnvironmentVariables) => isProduction(env) || env.GOOGLE_CLIENT_SECRET !== undefined)
@@ -129,14 +126,10 @@ export class EnvironmentVariables {
   @MinLength(32, { message: 'APP_SECRET_KEY must be at least 32 characters (it signs session cookies)' })
   APP_SECRET_KEY?: string;
 
-  @Transform(toInteger)
-  @IsInt()
-  @Min(1)
+  @WholeNumber({ min: 1 })
   SESSION_IDLE_MINUTES = 480;
 
-  @Transform(toInteger)
-  @IsInt()
-  @Min(1)
+  @WholeNumber({ min: 1 })
   SESSION_MAX_MINUTES = 1440;
 
   @IsOptional()
@@ -157,9 +150,7 @@ export class EnvironmentVariables {
   @MinLength(32, { message: 'AUDIT_HMAC_KEY must be at least 32 characters' })
   AUDIT_HMAC_KEY?: string;
 
-  @Transform(toInteger)
-  @IsInt()
-  @Min(0)
+  @WholeNumber({ min: 0 })
   AUDIT_AGGREGATE_READS_SECONDS = 10;
 
   /** Where the chain head is checkpointed, outside the database (a volume the database's admins cannot write). */
@@ -167,9 +158,7 @@ export class EnvironmentVariables {
   @IsString()
   AUDIT_CHECKPOINT_DIR?: string;
 
-  @Transform(toInteger)
-  @IsInt()
-  @Min(1)
+  @WholeNumber({ min: 1 })
   AUDIT_CHECKPOINT_SECONDS = 60;
 
   /** Shared rate-limit counters; without it each instance counts on its own. */
@@ -186,39 +175,25 @@ export class EnvironmentVariables {
   @IsString({ each: true })
   TRUSTED_PROXIES: string[] = [];
 
-  @Transform(toInteger)
-  @IsInt()
-  @Min(1)
+  @WholeNumber({ min: 1 })
   RATE_LIMIT_AUTH_FAILURES_PER_MINUTE = 20;
 
-  @Transform(toInteger)
-  @IsInt()
-  @Min(1)
+  @WholeNumber({ min: 1 })
   RATE_LIMIT_SIGN_INS_PER_MINUTE = 10;
 
-  @Transform(toInteger)
-  @IsInt()
-  @Min(1)
+  @WholeNumber({ min: 1 })
   RATE_LIMIT_IP_PER_MINUTE = 6000;
 
-  @Transform(toInteger)
-  @IsInt()
-  @Min(1)
+  @WholeNumber({ min: 1 })
   RATE_LIMIT_READS_PER_MINUTE = 1200;
 
-  @Transform(toInteger)
-  @IsInt()
-  @Min(1)
+  @WholeNumber({ min: 1 })
   RATE_LIMIT_WRITES_PER_MINUTE = 120;
 
-  @Transform(toInteger)
-  @IsInt()
-  @Min(1)
+  @WholeNumber({ min: 1 })
   RATE_LIMIT_STREAMS_PER_MINUTE = 60;
 
-  @Transform(toInteger)
-  @IsInt()
-  @Min(1)
+  @WholeNumber({ min: 1 })
   RATE_LIMIT_UPLOADS_PER_MINUTE = 30;
 }
 
