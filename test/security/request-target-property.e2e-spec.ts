@@ -187,8 +187,15 @@ describe('the request target the gateway authorizes is the one the rack routes',
             ]);
             const exchange = await rawExchange(gateway.url, Buffer.from(head, 'utf8'), 2_000, (text) => /\r\n\r\n/.test(text));
             const reading = readRackRequestTarget(target);
-            if (!reading.ok || !allowedRoute(verb, target)) {
+            const decided = allowedRoute(verb, target);
+            if (!reading.ok || !decided) {
               expect(exchange.statuses[0]).toBe(reading.ok ? 403 : 400);
+              expect(rack.requests()).toEqual([]);
+              return;
+            }
+            // A release's env goes in the form body only (protected-env.e2e-spec.ts): `env` in the query is a 400.
+            if (decided.route.requestRewrite === 'release-env' && exchange.statuses[0] === 400) {
+              expect(reading.target.query ?? '').toContain('env');
               expect(rack.requests()).toEqual([]);
               return;
             }
