@@ -24,7 +24,6 @@ import { WINDOW_MS, WindowCounters } from './window-counters';
       useFactory: (config: GatewayConfig, counters: WindowCounters) => ({
         throttlers: BUCKET_NAMES.map((name) => ({ name, limit: config.rateLimits[name], ttl: WINDOW_MS })),
         storage: new LeasedThrottlerStorage(counters, (name) => BUCKETS[name as keyof typeof BUCKETS].whenUnavailable),
-        setHeaders: false,
       }),
     }),
   ],
