@@ -1,6 +1,12 @@
 import { CreateUsersTokensSessions1764380000000 } from './1764380000000-CreateUsersTokensSessions';
 import { AddRolesAndAppScopes1764390000000 } from './1764390000000-AddRolesAndAppScopes';
 import { CreateAuditTrail1764400000000 } from './1764400000000-CreateAuditTrail';
+import { CreateMfa1764410000000 } from './1764410000000-CreateMfa';
 
 /** Every migration, oldest first. Listed explicitly so the app, the CLI and tests run the same set. */
-export const migrations = [CreateUsersTokensSessions1764380000000, AddRolesAndAppScopes1764390000000, CreateAuditTrail1764400000000];
+export const migrations = [
+  CreateUsersTokensSessions1764380000000,
+  AddRolesAndAppScopes1764390000000,
+  CreateAuditTrail1764400000000,
+  CreateMfa1764410000000,
+];

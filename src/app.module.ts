@@ -15,6 +15,8 @@ import { GatewayConfigModule } from './config/config.module';
 import type { GatewayConfig } from './config/gateway-config';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
+import { MfaGuard } from './mfa/guards/mfa.guard';
+import { MfaModule } from './mfa/mfa.module';
 import { RackRequestGuard } from './proxy/guards/rack-request.guard';
 import { ProxyModule } from './proxy/proxy.module';
 import { PolicyGuard } from './rbac/guards/policy.guard';
@@ -27,7 +29,14 @@ import { TokensModule } from './tokens/tokens.module';
 import { UsersModule } from './users/users.module';
 
 /** Headers that carry credentials; never written to a log line. */
-const REDACTED_LOG_PATHS = ['req.headers.authorization', 'req.headers.cookie', 'req.headers["x-csrf-token"]', 'res.headers["set-cookie"]'];
+const REDACTED_LOG_PATHS = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'req.headers["x-csrf-token"]',
+  'req.headers["x-mfa-totp"]',
+  'req.headers["x-mfa-webauthn"]',
+  'res.headers["set-cookie"]',
+];
 
 @Module({})
 export class AppModule {
@@ -58,6 +67,7 @@ export class AppModule {
         TokensModule,
         AuthModule,
         RbacModule,
+        MfaModule,
         HealthModule,
         SecretsModule,
         RateLimitModule,
@@ -79,7 +89,9 @@ export class AppModule {
         { provide: APP_GUARD, useExisting: PolicyGuard },
         // 5. Rate limits per caller and rate class of the route the policy matched.
         { provide: APP_GUARD, useExisting: CallerRateLimitGuard },
-        // 6. Audit: a change to the rack goes on only once its intent is committed; API calls are recorded.
+        // 6. MFA: enrolment first, a finished sign-in, then the route's level (step-up window or a code with the request).
+        { provide: APP_GUARD, useExisting: MfaGuard },
+        // 7. Audit: a change to the rack goes on only once its intent is committed; API calls are recorded.
         { provide: APP_INTERCEPTOR, useExisting: AuditInterceptor },
         // Request bodies and params: validated DTOs only, unknown fields refused.
         { provide: APP_PIPE, useValue: new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }) },

@@ -10,14 +10,15 @@ import type { RackExchangeOutcome } from '../proxy/rack-exchange';
 import { RackExchanges } from '../proxy/rack-exchanges.service';
 import type { AllowedRackRequest } from '../rbac/rack-authorizer.service';
 import { SecretRule, maskSecretsInText } from '../secrets/secret-values';
-import { apiRequest, rackExchange, rackIntent, refusal, requestFacts } from './audit-records';
+import { MfaEvents } from '../mfa/mfa-events';
+import { apiRequest, mfaEvent, rackExchange, rackIntent, refusal, requestFacts } from './audit-records';
 import { AuditTrail } from './audit-trail.service';
 import { ReadAggregator } from './read-aggregator';
 
 /**
  * Turns what happens to requests into audit records: mutating rack requests before they are
  * forwarded, every forwarded exchange's outcome (identical reads folded together), every refusal and
- * every answered call of the gateway's API. Nothing secret is recorded: no query values, headers or
+ * every answered call of the gateway's API, and what happens to second factors. Nothing secret is recorded: no query values, headers or
  * bodies, and an exec command with what looks secret in it masked.
  */
 @Injectable()
@@ -32,6 +33,7 @@ export class AuditRecorder implements OnModuleInit, BeforeApplicationShutdown {
     private readonly clientAddress: ClientAddress,
     private readonly exchanges: RackExchanges,
     private readonly refusals: RequestRefusals,
+    private readonly mfaEvents: MfaEvents,
     @Inject(GATEWAY_CONFIG) config: GatewayConfig,
   ) {
     this.secretRule = new SecretRule(config.secrets.extraKeyPatterns);
@@ -41,6 +43,7 @@ export class AuditRecorder implements OnModuleInit, BeforeApplicationShutdown {
   onModuleInit(): void {
     this.exchanges.outcomes.subscribe((outcome) => this.recordOutcome(outcome));
     this.refusals.onRefusal((refused) => this.recordRefusal(refused));
+    this.mfaEvents.subscribe((event) => this.trail.record(mfaEvent(event)));
   }
 
   get accepting(): boolean {

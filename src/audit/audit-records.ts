@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Principal } from '../auth/principal';
+import type { MfaEvent } from '../mfa/mfa-events';
 import type { RackExchangeOutcome } from '../proxy/rack-exchange';
 import type { AllowedRackRequest } from '../rbac/rack-authorizer.service';
 import type { RackRoute } from '../rbac/rack-route-table';
@@ -138,5 +139,32 @@ export function apiRequest(facts: RequestFacts, route: string, status: number, d
     status,
     durationMs: Math.round(durationMs),
     details: { queryKeys: facts.queryKeys },
+  };
+}
+
+/** Something that happened to a person's second factors: verified, failed, locked, a method added or removed. */
+export function mfaEvent(event: MfaEvent): AuditRecord {
+  return {
+    id: randomUUID(),
+    occurredAt: new Date(),
+    kind: event.kind,
+    requestId: null,
+    actorEmail: event.userEmail,
+    actorTokenId: null,
+    clientIp: event.clientIp ?? null,
+    userAgent: null,
+    method: null,
+    path: null,
+    route: null,
+    action: null,
+    subject: null,
+    app: null,
+    decision: event.kind === 'mfa.failed' || event.kind === 'mfa.locked' ? 'denied' : 'allowed',
+    reason: event.reason ?? null,
+    status: null,
+    durationMs: null,
+    bytesIn: null,
+    bytesOut: null,
+    details: event.method ? { method: event.method } : {},
   };
 }

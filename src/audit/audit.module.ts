@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { MfaModule } from '../mfa/mfa.module';
 import { ProxyModule } from '../proxy/proxy.module';
 import { UsersModule } from '../users/users.module';
 import { AuditEventsScope } from './audit-events-scope.resolver';
@@ -13,7 +14,7 @@ import { AuditRecorder } from './audit-recorder.service';
  * the check that the chain still holds. Its interceptor is a stage of the request pipeline.
  */
 @Module({
-  imports: [AuditChainModule, ProxyModule, UsersModule],
+  imports: [AuditChainModule, MfaModule, ProxyModule, UsersModule],
   controllers: [AuditController],
   providers: [AuditRecorder, AuditInterceptor, AuditLog, AuditEventsScope],
   exports: [AuditInterceptor],

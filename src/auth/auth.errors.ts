@@ -30,3 +30,13 @@ export class InvalidCsrfTokenError extends ForbiddenException {
     });
   }
 }
+
+/** Said once a valid credential's user is locked out: no secret is at stake in saying why. */
+export class AccountLockedError extends ForbiddenException {
+  constructor(until: Date) {
+    super({
+      code: 'account_locked',
+      message: `account locked until ${until.toISOString()} after repeated failed second-factor attempts; an admin can unlock it sooner`,
+    });
+  }
+}

@@ -1,4 +1,4 @@
-import { tokenFromAuthorization } from './credentials';
+import { credentialFromAuthorization, tokenFromAuthorization } from './credentials';
 
 const basic = (userinfo: string) => `Basic ${Buffer.from(userinfo).toString('base64')}`;
 
@@ -29,5 +29,26 @@ describe('tokenFromAuthorization', () => {
     expect(tokenFromAuthorization(basic('no-colon'))).toBeUndefined();
     expect(tokenFromAuthorization('Digest abc')).toBeUndefined();
     expect(tokenFromAuthorization('Bearer ')).toBeUndefined();
+  });
+});
+
+describe('credentialFromAuthorization', () => {
+  const token = `rgw_${'a'.repeat(43)}`;
+
+  it('separates a second-factor code riding after the token', () => {
+    expect(credentialFromAuthorization(basic(`convox:${token}.totp.123456`))).toEqual({
+      token,
+      secondFactor: { method: 'totp', code: '123456' },
+    });
+    expect(credentialFromAuthorization(`Bearer ${token}.backup.ABCD-EF01-2345`)).toEqual({
+      token,
+      secondFactor: { method: 'backup', code: 'ABCD-EF01-2345' },
+    });
+  });
+
+  it('leaves a token without a known suffix whole, so it fails as the token it is', () => {
+    expect(credentialFromAuthorization(basic(`convox:${token}`))).toEqual({ token });
+    expect(credentialFromAuthorization(basic(`convox:${token}.sms.123456`))).toEqual({ token: `${token}.sms.123456` });
+    expect(tokenFromAuthorization(basic(`convox:${token}.totp.123456`))).toBe(token);
   });
 });

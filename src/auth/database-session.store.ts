@@ -19,6 +19,12 @@ const ANONYMOUS_SESSION_MS = 10 * 60_000;
 const EXPIRED_SWEEP_INTERVAL_MS = 15 * 60_000;
 
 export const SESSION_USER_KEY = 'userId';
+/**
+ * Read from their own columns into the session as it loads, never written back from it: only the MFA
+ * module sets them (markSecondFactor), so a request that loaded the session earlier cannot undo them.
+ */
+export const SESSION_SECOND_FACTOR_KEY = 'secondFactorAt';
+export const SESSION_STEP_UP_KEY = 'stepUpUntil';
 
 function hashSessionId(sessionId: string): string {
   return createHash('sha256').update(sessionId).digest('hex');
@@ -71,6 +77,11 @@ export class DatabaseSessionStore implements SessionStore, OnApplicationBootstra
     this.sessions.delete({ idHash: hashSessionId(sessionId) }).then(() => callback(), callback);
   }
 
+  /** Records a passed second factor on a signed-in session, and opens its step-up window. */
+  async markSecondFactor(sessionId: string, at: Date, stepUpUntil: Date): Promise<void> {
+    await this.sessions.update({ idHash: hashSessionId(sessionId) }, { secondFactorAt: at, stepUpUntil });
+  }
+
   /** Ends every session a user holds, as part of the caller's transaction. */
   private async destroyAllForUser(userId: string, transaction: EntityManager): Promise<void> {
     await transaction.delete(SessionEntity, { userId });
@@ -86,6 +97,8 @@ export class DatabaseSessionStore implements SessionStore, OnApplicationBootstra
     const idHash = hashSessionId(sessionId);
     const userId = typeof session[SESSION_USER_KEY] === 'string' ? session[SESSION_USER_KEY] : null;
     const data = JSON.parse(JSON.stringify(session)) as Record<string, unknown>;
+    delete data[SESSION_SECOND_FACTOR_KEY];
+    delete data[SESSION_STEP_UP_KEY];
     if (userId === null) {
       const row: Partial<SessionEntity> = {
         idHash,
@@ -128,6 +141,10 @@ export class DatabaseSessionStore implements SessionStore, OnApplicationBootstra
       await this.sessions.delete({ idHash: session.idHash });
       return null;
     }
-    return session.data;
+    return {
+      ...session.data,
+      [SESSION_SECOND_FACTOR_KEY]: session.secondFactorAt?.getTime() ?? null,
+      [SESSION_STEP_UP_KEY]: session.stepUpUntil?.getTime() ?? null,
+    };
   }
 }

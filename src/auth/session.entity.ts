@@ -16,6 +16,14 @@ export class SessionEntity {
   @Column({ type: 'jsonb' })
   data!: Record<string, unknown>;
 
+  /** When this sign-in passed its second factor; written by the MFA module only, never from session data. */
+  @Column({ name: 'second_factor_at', type: 'timestamptz', nullable: true })
+  secondFactorAt!: Date | null;
+
+  /** Step-up operations need no new verification until then. */
+  @Column({ name: 'step_up_until', type: 'timestamptz', nullable: true })
+  stepUpUntil!: Date | null;
+
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt!: Date;
 

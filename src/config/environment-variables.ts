@@ -175,6 +175,22 @@ export class EnvironmentVariables {
   @IsString({ each: true })
   TRUSTED_PROXIES: string[] = [];
 
+  /** Every person must enrol a second factor before anything but enrolment; off, only people who enrolled are held to it. */
+  @IsIn(['true', 'false'], { message: 'MFA_REQUIRED must be true or false' })
+  MFA_REQUIRED = 'true';
+
+  @WholeNumber({ min: 1 })
+  MFA_STEP_UP_WINDOW_MINUTES = 10;
+
+  /** How long five failed second-factor attempts lock an account, unless an admin unlocks it sooner. */
+  @WholeNumber({ min: 1 })
+  MFA_LOCKOUT_MINUTES = 30;
+
+  /** The WebAuthn relying party: the host name passkeys are bound to; PUBLIC_URL's host when unset. */
+  @IsOptional()
+  @IsString()
+  WEBAUTHN_RP_ID?: string;
+
   @WholeNumber({ min: 1 })
   RATE_LIMIT_AUTH_FAILURES_PER_MINUTE = 20;
 

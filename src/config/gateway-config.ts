@@ -62,6 +62,15 @@ export interface GatewayConfig {
     readonly checkpointDir?: string;
     readonly checkpointIntervalMs: number;
   };
+  readonly mfa: {
+    /** Every person must enrol before using the gateway; otherwise only those who enrolled are held to the levels. */
+    readonly required: boolean;
+    readonly stepUpWindowMs: number;
+    readonly lockoutMs: number;
+    /** WebAuthn relying party id (a host name) and the origin assertions must come from. */
+    readonly relyingPartyId: string;
+    readonly origin: string;
+  };
   /** Shared state across gateway instances (rate-limit counters); each instance keeps its own without it. */
   readonly redisUrl?: string;
   /** Peers (CIDRs, addresses or proxy-addr's named ranges) whose X-Forwarded-For names the client. */
@@ -159,6 +168,12 @@ function buildConfig(env: EnvironmentVariables): GatewayConfig {
   if (env.SESSION_MAX_MINUTES < env.SESSION_IDLE_MINUTES) {
     problems.push('SESSION_MAX_MINUTES: must be at least SESSION_IDLE_MINUTES');
   }
+  const publicUrl = (env.PUBLIC_URL ?? `http://localhost:${env.PORT}`).replace(/\/+$/, '');
+  const publicHost = new URL(publicUrl).hostname;
+  const relyingPartyId = env.WEBAUTHN_RP_ID?.toLowerCase() ?? publicHost;
+  if (publicHost !== relyingPartyId && !publicHost.endsWith(`.${relyingPartyId}`)) {
+    problems.push(`WEBAUTHN_RP_ID: ${relyingPartyId} must be PUBLIC_URL's host (${publicHost}) or a parent domain of it`);
+  }
   if (problems.length > 0) throw new InvalidConfigurationError(problems);
 
   const google =
@@ -176,7 +191,7 @@ function buildConfig(env: EnvironmentVariables): GatewayConfig {
     http: {
       host: env.HOST,
       port: env.PORT,
-      publicUrl: (env.PUBLIC_URL ?? `http://localhost:${env.PORT}`).replace(/\/+$/, ''),
+      publicUrl,
       keepAliveTimeoutMs: env.CLIENT_KEEP_ALIVE_SECONDS * 1000,
       shutdownGraceMs: env.SHUTDOWN_GRACE_SECONDS * 1000,
     },
@@ -197,6 +212,13 @@ function buildConfig(env: EnvironmentVariables): GatewayConfig {
       aggregateReadsMs: env.AUDIT_AGGREGATE_READS_SECONDS * 1000,
       checkpointDir: env.AUDIT_CHECKPOINT_DIR,
       checkpointIntervalMs: env.AUDIT_CHECKPOINT_SECONDS * 1000,
+    },
+    mfa: {
+      required: env.MFA_REQUIRED === 'true',
+      stepUpWindowMs: env.MFA_STEP_UP_WINDOW_MINUTES * 60_000,
+      lockoutMs: env.MFA_LOCKOUT_MINUTES * 60_000,
+      relyingPartyId,
+      origin: new URL(publicUrl).origin,
     },
     redisUrl: env.REDIS_URL,
     trustedProxies: env.TRUSTED_PROXIES,

@@ -42,6 +42,10 @@ export class ApiTokenEntity {
   @Column({ name: 'last_used_at', type: 'timestamptz', nullable: true })
   lastUsedAt!: Date | null;
 
+  /** Step-up operations with this token need no new verification until then (its owner verified). */
+  @Column({ name: 'step_up_until', type: 'timestamptz', nullable: true })
+  stepUpUntil!: Date | null;
+
   @Column({ name: 'revoked_at', type: 'timestamptz', nullable: true })
   revokedAt!: Date | null;
 

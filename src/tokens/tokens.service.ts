@@ -15,6 +15,8 @@ export interface AuthenticatedToken {
   readonly user: UserEntity;
   /** The token's own narrowing of its owner's access, if any. */
   readonly scope: RoleBinding | null;
+  /** The token's step-up window (epoch ms), opened when its owner verifies a second factor with it. */
+  readonly stepUpUntil: number | null;
 }
 
 export interface NewToken {
@@ -83,6 +85,12 @@ export class TokensService {
     return token?.userId ?? null;
   }
 
+  /** Opens the token's step-up window; every instance re-reads the token before its next request. */
+  async openStepUp(tokenId: string, until: Date): Promise<void> {
+    await this.tokens.update({ id: tokenId }, { stepUpUntil: until });
+    await this.accessChanges.announce({ tokenId });
+  }
+
   async revoke(tokenId: string): Promise<void> {
     const result = await this.tokens.update({ id: tokenId, revokedAt: IsNull() }, { revokedAt: new Date() });
     if (!result.affected) throw new TokenNotFoundError(tokenId);
@@ -118,7 +126,7 @@ export class TokensService {
     let lastUsedAt = Math.max(token.lastUsedAt?.getTime() ?? 0, cached?.lastUsedAt ?? 0);
     if (this.lastUseIsStale(lastUsedAt, now)) lastUsedAt = this.recordUse(token.id, now);
     const scope = token.role || token.appScopes ? { role: token.role ?? user.role, appScopes: token.appScopes } : null;
-    const result = { tokenId: token.id, user, scope };
+    const result = { tokenId: token.id, user, scope, stepUpUntil: token.stepUpUntil?.getTime() ?? null };
     if (generation === this.generation) this.remember(tokenHash, result, token.expiresAt, lastUsedAt, now);
     return result;
   }

@@ -30,6 +30,17 @@ export class UserEntity {
   @Column({ type: 'boolean', default: false })
   disabled!: boolean;
 
+  /** When the user confirmed a first second factor; null while they have none. */
+  @Column({ name: 'mfa_enrolled_at', type: 'timestamptz', nullable: true })
+  mfaEnrolledAt!: Date | null;
+
+  /** Refused everywhere until then (too many failed second factors), unless an admin unlocks sooner. */
+  @Column({ name: 'locked_until', type: 'timestamptz', nullable: true })
+  lockedUntil!: Date | null;
+
+  @Column({ name: 'locked_reason', type: 'varchar', length: 200, nullable: true })
+  lockedReason!: string | null;
+
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt!: Date;
 

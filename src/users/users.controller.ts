@@ -21,6 +21,20 @@ export class UsersController {
     return (await this.users.findAll()).map((user) => UserResponseDto.from(user));
   }
 
+  @Get(':email')
+  @Authorize('read', 'users')
+  async getUser(@Param('email') email: string): Promise<UserResponseDto> {
+    return UserResponseDto.from(await this.users.getByEmail(email));
+  }
+
+  /** Lifts a lock from failed second factors before it runs out. */
+  @Post(':email/unlock')
+  @HttpCode(200)
+  @Authorize('update', 'users')
+  async unlockUser(@Param('email') email: string): Promise<UserResponseDto> {
+    return UserResponseDto.from(await this.users.unlock(email));
+  }
+
   @Post()
   @Authorize('create', 'users')
   async createUser(@Body() body: CreateUserDto): Promise<UserResponseDto> {

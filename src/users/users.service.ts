@@ -7,7 +7,7 @@ import { UserEntity, UserRole } from './user.entity';
 import { UserExistsError, UserNotFoundError } from './users.errors';
 
 /**
- * Work that must commit or roll back together with disabling a user, run inside that transaction.
+ * Work that must commit or roll back together with disabling or locking a user, run inside that transaction.
  * Other modules register it (auth ends the user's sessions), so users need not know their tables.
  */
 export type UserDisabledHook = (userId: string, transaction: EntityManager) => Promise<void>;
@@ -94,6 +94,31 @@ export class UsersService implements OnApplicationBootstrap {
     });
     await this.accessChanges.announce({ userId: saved.id });
     return saved;
+  }
+
+  /**
+   * Locks a user out until `until` (failed second factors): refused everywhere, and their sessions end
+   * with the lock, as with disabling, so whoever held one must sign in again once it lifts.
+   */
+  async lock(userId: string, until: Date, reason: string): Promise<void> {
+    await this.users.manager.transaction(async (transaction) => {
+      await transaction.update(UserEntity, { id: userId }, { lockedUntil: until, lockedReason: reason });
+      for (const hook of this.disabledHooks) await hook(userId, transaction);
+    });
+    await this.accessChanges.announce({ userId });
+  }
+
+  async unlock(email: string): Promise<UserEntity> {
+    const user = await this.getByEmail(email);
+    await this.users.update({ id: user.id }, { lockedUntil: null, lockedReason: null });
+    await this.accessChanges.announce({ userId: user.id });
+    return this.getByEmail(email);
+  }
+
+  /** Records that a user has (a date) or no longer has (null) a confirmed second factor. */
+  async setMfaEnrolled(userId: string, enrolledAt: Date | null): Promise<void> {
+    await this.users.update({ id: userId }, { mfaEnrolledAt: enrolledAt });
+    await this.accessChanges.announce({ userId });
   }
 
   async remove(email: string): Promise<void> {

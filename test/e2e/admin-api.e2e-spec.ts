@@ -193,11 +193,22 @@ describe('the admin API', () => {
         '/api/v1/health/ready',
         '/api/v1/me',
         '/api/v1/me/abilities',
+        '/api/v1/mfa/backup-codes',
+        '/api/v1/mfa/methods',
+        '/api/v1/mfa/methods/{id}',
+        '/api/v1/mfa/requirements',
+        '/api/v1/mfa/totp',
+        '/api/v1/mfa/totp/{id}/confirm',
+        '/api/v1/mfa/verify',
+        '/api/v1/mfa/webauthn/assertion-options',
+        '/api/v1/mfa/webauthn/registration-options',
+        '/api/v1/mfa/webauthn/registrations',
         '/api/v1/roles',
         '/api/v1/tokens',
         '/api/v1/tokens/{id}',
         '/api/v1/users',
         '/api/v1/users/{email}',
+        '/api/v1/users/{email}/unlock',
       ]);
       // Every operation that is not public names the credentials it takes, from @Authorize alone.
       const publicOperations = [
@@ -206,6 +217,7 @@ describe('the admin API', () => {
         'get /api/v1/health/live',
         'get /api/v1/health/rack',
         'get /api/v1/health/ready',
+        'get /api/v1/mfa/requirements',
       ];
       for (const [path, operations] of Object.entries(document.paths)) {
         for (const [method, operation] of Object.entries(operations)) {

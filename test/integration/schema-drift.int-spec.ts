@@ -1,6 +1,8 @@
 import { DataSource } from 'typeorm';
 import { AuditChainHeadEntity, AuditEventEntity } from '../../src/audit/audit-event.entity';
 import { ApiTokenEntity } from '../../src/tokens/api-token.entity';
+import { MfaMethodEntity } from '../../src/mfa/mfa-method.entity';
+import { MfaBackupCodeEntity, MfaChallengeEntity, MfaFailureEntity, MfaUsedTotpStepEntity } from '../../src/mfa/mfa-records.entity';
 import { SessionEntity } from '../../src/auth/session.entity';
 import { dataSourceOptions } from '../../src/database/data-source-options';
 import { EmbeddedPostgres } from '../../src/database/embedded-postgres';
@@ -8,7 +10,18 @@ import { UserEntity } from '../../src/users/user.entity';
 import { TestDatabase, createTestDatabase } from '../support/test-database';
 
 /** Every entity of every module: a new one belongs here, or this check cannot see it. */
-const ENTITIES = [UserEntity, ApiTokenEntity, SessionEntity, AuditEventEntity, AuditChainHeadEntity];
+const ENTITIES = [
+  UserEntity,
+  ApiTokenEntity,
+  SessionEntity,
+  AuditEventEntity,
+  AuditChainHeadEntity,
+  MfaMethodEntity,
+  MfaBackupCodeEntity,
+  MfaUsedTotpStepEntity,
+  MfaChallengeEntity,
+  MfaFailureEntity,
+];
 
 describe('entities and migrations', () => {
   let database: TestDatabase;

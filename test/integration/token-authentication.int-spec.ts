@@ -69,6 +69,7 @@ describe('authenticating a token', () => {
       tokenId: token.id,
       user: expect.objectContaining({ id: owner.id, email: owner.email, role: 'deployer', disabled: false }),
       scope: { role: 'viewer', appScopes: null },
+      stepUpUntil: null,
     });
   });
 

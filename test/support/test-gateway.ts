@@ -53,6 +53,8 @@ export async function startTestGateway(options: TestGatewayOptions): Promise<Tes
     // Suites send hundreds of requests, bad credentials among them, from one address: limits are
     // counted but out of reach unless a suite sets its own (test/e2e/rate-limit.e2e-spec.ts).
     ...UNREACHABLE_RATE_LIMITS,
+    // People in most suites have no second factor; the MFA suites require it (test/e2e/mfa*.e2e-spec.ts).
+    MFA_REQUIRED: 'false',
     ...(database.url ? { DATABASE_URL: database.url } : {}),
     ...(options.oauthUrl
       ? {

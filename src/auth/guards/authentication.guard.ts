@@ -3,7 +3,7 @@ import { Reflector } from '@nestjs/core';
 import type { PipelineRequest } from '../../common/pipeline-request';
 import { isGatewayPath } from '../../common/gateway-paths';
 import { AuthenticationFailures } from '../authentication-failures';
-import { AuthenticationRequiredError, InvalidAuthenticationError } from '../auth.errors';
+import { AccountLockedError, AuthenticationRequiredError, InvalidAuthenticationError } from '../auth.errors';
 import { IS_PUBLIC } from '../decorators/public.decorator';
 import { AuthenticationResult, RequestAuthenticator } from '../request-authenticator.service';
 
@@ -32,6 +32,7 @@ export class AuthenticationGuard implements CanActivate {
       await this.failures.report(request);
       throw new InvalidAuthenticationError();
     }
+    if (result.outcome === 'locked') throw new AccountLockedError(result.until);
     request.principal = result.principal;
     return true;
   }

@@ -8,6 +8,10 @@ export class UserResponseDto {
   @ApiProperty({ enum: USER_ROLES }) role!: UserRole;
   @ApiProperty({ type: [String], nullable: true, description: 'Apps the role applies to; null for every app' }) appScopes!: string[] | null;
   @ApiProperty() disabled!: boolean;
+  @ApiProperty({ description: 'Has a confirmed second factor' }) mfaEnrolled!: boolean;
+  @ApiProperty({ type: String, nullable: true, description: 'Locked out (failed second factors) until then, unless unlocked' })
+  lockedUntil!: string | null;
+  @ApiProperty({ type: String, nullable: true }) lockedReason!: string | null;
   @ApiProperty() createdAt!: string;
   @ApiProperty() updatedAt!: string;
 
@@ -19,6 +23,9 @@ export class UserResponseDto {
       role: user.role,
       appScopes: user.appScopes,
       disabled: user.disabled,
+      mfaEnrolled: user.mfaEnrolledAt !== null,
+      lockedUntil: user.lockedUntil?.toISOString() ?? null,
+      lockedReason: user.lockedReason,
       createdAt: user.createdAt.toISOString(),
       updatedAt: user.updatedAt.toISOString(),
     };

@@ -1,0 +1,57 @@
+import { type Action, type Subject, permissionName } from '../rbac/permissions';
+
+/**
+ * How fresh a second factor an operation needs: `step-up`, one verified within the step-up window
+ * (MFA_STEP_UP_WINDOW_MINUTES); `always`, one sent with this very request. Anything else needs none.
+ */
+export type MfaLevel = 'none' | 'step-up' | 'always';
+
+/**
+ * Every permission that needs a second factor, in one table keyed like the route table's permissions.
+ * The proxy and the admin API both read it, and `GET /api/v1/mfa/requirements` serves it to clients.
+ */
+export const MFA_LEVELS: Readonly<Record<string, Exclude<MfaLevel, 'none'>>> = {
+  // Running code and reaching into processes and resources.
+  'exec:create': 'step-up',
+  'processes:run': 'step-up',
+  'processes:stop': 'step-up',
+  'resources:access': 'step-up',
+  'instances:shell': 'step-up',
+  'rack:proxy': 'step-up',
+  // Changing what runs: env and secrets, builds, releases, promotes, app and rack settings, scale.
+  'env:update': 'step-up',
+  'secrets:update': 'step-up',
+  'builds:create': 'step-up',
+  'builds:update': 'step-up',
+  'releases:create': 'step-up',
+  'releases:promote': 'step-up',
+  'apps:create': 'step-up',
+  'apps:update': 'step-up',
+  'apps:restart': 'step-up',
+  'apps:scale': 'step-up',
+  'rack:update': 'step-up',
+  'resources:create': 'step-up',
+  'resources:update': 'step-up',
+  'certificates:create': 'step-up',
+  'certificates:update': 'step-up',
+  'registries:create': 'step-up',
+  'instances:update': 'step-up',
+  // Destroying, and handing out access: a second factor with the request itself.
+  'apps:delete': 'always',
+  'instances:delete': 'always',
+  'resources:delete': 'always',
+  'certificates:delete': 'always',
+  'registries:delete': 'always',
+  'rack:manage': 'always',
+  'tokens:create': 'always',
+  'tokens:delete': 'always',
+  'users:create': 'always',
+  'users:update': 'always',
+  'users:delete': 'always',
+  'deploy-approvals:update': 'always',
+  'settings:update': 'always',
+};
+
+export function mfaLevelOf(action: Action, subject: Subject): MfaLevel {
+  return MFA_LEVELS[permissionName(action, subject)] ?? 'none';
+}
