@@ -28,7 +28,7 @@ const COUNTED_BUT_UNREACHED = Object.fromEntries(
 
 /**
  * The real gateway, built by the same createGateway main.ts uses, with production settings: every
- * check on (token authentication, authorization, rate limits), warn-level logging. It makes one user and token and hands the
+ * check on (token authentication, authorization, MFA, rate limits), warn-level logging. It makes one user and token and hands the
  * token to the runner.
  */
 async function main(): Promise<void> {
@@ -54,8 +54,14 @@ async function main(): Promise<void> {
   });
   const app = await createGateway({ config });
   await app.listen(port, '127.0.0.1');
-  const user = await app.get(UsersService).create('bench@example.com', 'admin');
-  const { secret } = await app.get(TokensService).create(user, { name: 'bench', expiresAt: null });
+  const users = app.get(UsersService);
+  const tokens = app.get(TokensService);
+  const user = await users.create('bench@example.com', 'admin');
+  const { token, secret } = await tokens.create(user, { name: 'bench', expiresAt: null });
+  // MFA is required, as in production: the bench person has enrolled and stepped up with this token,
+  // so exec and the like pass on the window (the check a person's requests meet all day).
+  await users.setMfaEnrolled(user.id, new Date());
+  await tokens.openStepUp(token.id, new Date(Date.now() + 24 * 60 * 60_000));
   serveUntilStopped({ kind: 'ready', port, token: secret }, () => app.close());
 }
 

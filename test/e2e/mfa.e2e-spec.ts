@@ -217,6 +217,57 @@ describe('MFA', () => {
     });
   });
 
+  describe('managing methods', () => {
+    it('lists and renames; new backup codes need a step-up; removing needs a code with the request', async () => {
+      const person = await enrolPerson('viewer');
+      const listed = (await (await call('GET', '/api/v1/mfa/methods', person.token)).json()) as {
+        methods: Array<{ id: string; label: string }>;
+      };
+      expect(listed.methods).toEqual([expect.objectContaining({ kind: 'totp', label: 'Phone' })]);
+      const [{ id }] = listed.methods;
+
+      const renamed = await call('PATCH', `/api/v1/mfa/methods/${id}`, person.token, { body: { label: 'Old phone' } });
+      expect(((await renamed.json()) as { label: string }).label).toBe('Old phone');
+      expect((await call('PATCH', `/api/v1/mfa/methods/${id}`, person.token, { body: { label: 'x', extra: 1 } })).status).toBe(400);
+
+      expect((await call('POST', '/api/v1/mfa/backup-codes', person.token)).status).toBe(401);
+      const regenerated = await call('POST', '/api/v1/mfa/backup-codes', person.token, {
+        headers: { 'x-mfa-totp': person.app.codeAt(now) },
+      });
+      const { backup_codes } = (await regenerated.json()) as { backup_codes: string[] };
+      expect(backup_codes).toHaveLength(10);
+      expect(backup_codes).not.toContain(person.backupCodes[0]);
+      // The old codes are gone with the regeneration.
+      advance(STEP_MS);
+      expect(
+        (await call('DELETE', `/api/v1/mfa/methods/${id}`, person.token, { headers: { 'x-mfa-totp': person.backupCodes[0] } })).status,
+      ).toBe(401);
+
+      // A window is not enough to remove a method: a code with the request is.
+      expect((await call('DELETE', `/api/v1/mfa/methods/${id}`, person.token)).status).toBe(401);
+      const removed = await call('DELETE', `/api/v1/mfa/methods/${id}`, person.token, { headers: { 'x-mfa-totp': backup_codes[0] } });
+      expect(removed.status).toBe(204);
+
+      // The last one gone, the person must enrol again before anything else.
+      const status = (await (await call('GET', '/api/v1/mfa/methods', person.token)).json()) as {
+        enrolled: boolean;
+        backup_codes_remaining: number;
+      };
+      expect(status).toMatchObject({ enrolled: false, backup_codes_remaining: 0 });
+      expect((await (await call('GET', '/apps', person.token)).text()).startsWith('enrol a second factor')).toBe(true);
+    });
+
+    it("answers 404 for another person's method", async () => {
+      const owner = await enrolPerson('viewer');
+      const other = await enrolPerson('viewer');
+      const [{ id }] = ((await (await call('GET', '/api/v1/mfa/methods', owner.token)).json()) as { methods: Array<{ id: string }> })
+        .methods;
+      const answer = await call('DELETE', `/api/v1/mfa/methods/${id}`, other.token, { headers: { 'x-mfa-totp': other.app.codeAt(now) } });
+      expect(answer.status).toBe(404);
+      expect(((await (await call('GET', '/api/v1/mfa/methods', owner.token)).json()) as { methods: unknown[] }).methods).toHaveLength(1);
+    });
+  });
+
   describe('step-up over HTTP and websockets', () => {
     it('exec without a second factor is refused with guidance; with TOKEN.totp.CODE it runs', async () => {
       const person = await enrolPerson('ops');
