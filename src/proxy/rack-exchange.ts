@@ -55,7 +55,8 @@ export abstract class RackExchange {
   ) {}
 
   /** Ends the exchange early, telling the client why where its protocol allows. */
-  abstract cut(reason: string): void;
+  /** Ends the exchange, telling the client why where it can; websockets close with `closeCode` (1008: refused). */
+  abstract cut(reason: string, closeCode?: number): void;
 }
 
 export class HttpExchange extends RackExchange {
@@ -158,7 +159,7 @@ export class WebsocketExchange extends RackExchange {
    * Stops the session and tells the client why the way the rack would (`ERROR:` frame, exit code 1 on
    * exec, end of stream), after letting the frame it is receiving finish so the stream stays well formed.
    */
-  cut(reason: string): void {
+  cut(reason: string, closeCode = 1008): void {
     if (this.cutBecause !== undefined) return;
     this.cutBecause = reason;
     const rackSocket = this.rackSocket;
@@ -173,7 +174,7 @@ export class WebsocketExchange extends RackExchange {
       clearTimeout(giveUp);
       rackSocket.destroy();
       for (const frame of rackErrorFrames(reason, this.decision.target.path)) this.socket.write(frame);
-      this.socket.end(closeFrame(1008));
+      this.socket.end(closeFrame(closeCode));
       destroyWhenFlushed(this.socket);
     };
     const giveUp = setTimeout(() => {

@@ -70,7 +70,10 @@ export class RackExchanges implements OnModuleDestroy {
 
   onModuleDestroy(): void {
     // Shutdown must finish: long log streams and exec sessions would otherwise hold the server open.
-    for (const exchange of this.live) exchange.cut('the gateway is shutting down');
+    // HTTP exchanges (an upload, a promote) are left to finish: the server's close waits for them.
+    for (const exchange of this.live) {
+      if (exchange instanceof WebsocketExchange) exchange.cut('the gateway is restarting; run the command again to reconnect', 1001);
+    }
     this.subject.complete();
   }
 

@@ -11,10 +11,13 @@ export interface Frame {
  */
 export class RackSocket {
   readonly frames: Frame[] = [];
+  /** The close code the far end sent, once it has closed. */
+  closeCode: number | undefined;
   private readonly ended: Promise<void>;
 
   private constructor(private readonly socket: WebSocket) {
     socket.on('message', (data: Buffer, binary: boolean) => this.frames.push({ data, binary }));
+    socket.on('close', (code: number) => (this.closeCode = code));
     this.ended = new Promise((resolve) => {
       const done = () => resolve();
       socket.on('close', done);
@@ -43,6 +46,20 @@ export class RackSocket {
   /** Tells the far end that stdin is done, as the CLI does. */
   sendEof(): void {
     this.socket.send(Buffer.alloc(0), { binary: true });
+  }
+
+  /** Resolves once the socket has closed (after the end-of-stream frame, if any). */
+  async untilClosed(timeoutMs = 10_000): Promise<number | undefined> {
+    const closed = new Promise<void>((resolve) =>
+      this.socket.readyState === WebSocket.CLOSED ? resolve() : this.socket.once('close', () => resolve()),
+    );
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      closed,
+      new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('socket did not close')), timeoutMs))),
+    ]);
+    clearTimeout(timer);
+    return this.closeCode;
   }
 
   /** Resolves at the end-of-stream frame or close; the frames received are then complete. */
