@@ -92,4 +92,10 @@ describe('loadGatewayConfig', () => {
     });
     expect(loadGatewayConfig({ ...valid, REDIS_URL: 'rediss://:secret@cache:6380/2' }).redisUrl).toBe('rediss://:secret@cache:6380/2');
   });
+
+  it('checks READ_ONLY by name and defaults it off', () => {
+    expect(problemsOf({ ...valid, READ_ONLY: 'yes' })).toEqual(['READ_ONLY: READ_ONLY must be true or false']);
+    expect(loadGatewayConfig(valid).operations.readOnly).toBe(false);
+    expect(loadGatewayConfig({ ...valid, READ_ONLY: 'true' }).operations.readOnly).toBe(true);
+  });
 });

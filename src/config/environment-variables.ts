@@ -62,6 +62,10 @@ export class EnvironmentVariables {
   @WholeNumber({ min: 0 })
   SHUTDOWN_GRACE_SECONDS = 5;
 
+  /** Refuses every change to the rack (503) while reads and the admin API go on: for incidents and migrations. */
+  @IsIn(['true', 'false'], { message: 'READ_ONLY must be true or false' })
+  READ_ONLY = 'false';
+
   @IsNotEmpty({ message: 'RACK_HOST is required: the rack API URL, e.g. https://api.rack.example.com' })
   @IsUrl({ require_tld: false, protocols: ['http', 'https'] })
   RACK_HOST!: string;

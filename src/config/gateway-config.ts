@@ -35,6 +35,10 @@ export interface GatewayConfig {
     /** On SIGTERM, how long readiness fails before the gateway closes. */
     readonly shutdownGraceMs: number;
   };
+  readonly operations: {
+    /** Changes to the rack are refused; reads and the gateway's own API go on. */
+    readonly readOnly: boolean;
+  };
   readonly rack: {
     readonly url: URL;
     readonly username: string;
@@ -195,6 +199,7 @@ function buildConfig(env: EnvironmentVariables): GatewayConfig {
       keepAliveTimeoutMs: env.CLIENT_KEEP_ALIVE_SECONDS * 1000,
       shutdownGraceMs: env.SHUTDOWN_GRACE_SECONDS * 1000,
     },
+    operations: { readOnly: env.READ_ONLY === 'true' },
     rack: {
       url: parseRackUrl(env.RACK_HOST),
       username: env.RACK_USERNAME,
