@@ -15,6 +15,7 @@ import { GatewayConfigModule } from './config/config.module';
 import type { GatewayConfig } from './config/gateway-config';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
+import { MetricsModule } from './metrics/metrics.module';
 import { MfaGuard } from './mfa/guards/mfa.guard';
 import { MfaModule } from './mfa/mfa.module';
 import { RackRequestGuard } from './proxy/guards/rack-request.guard';
@@ -71,6 +72,7 @@ export class AppModule {
         RbacModule,
         MfaModule,
         HealthModule,
+        MetricsModule,
         SecretsModule,
         RateLimitModule,
         ReadOnlyModule,

@@ -98,4 +98,12 @@ describe('loadGatewayConfig', () => {
     expect(loadGatewayConfig(valid).operations.readOnly).toBe(false);
     expect(loadGatewayConfig({ ...valid, READ_ONLY: 'true' }).operations.readOnly).toBe(true);
   });
+
+  it('takes a METRICS_TOKEN long enough not to be guessed', () => {
+    expect(problemsOf({ ...valid, METRICS_TOKEN: 'short' })).toEqual([
+      'METRICS_TOKEN: METRICS_TOKEN must be at least 32 characters, e.g. `openssl rand -base64 32`',
+    ]);
+    expect(loadGatewayConfig(valid).operations.metricsToken).toBeUndefined();
+    expect(loadGatewayConfig({ ...valid, METRICS_TOKEN: 'm'.repeat(32) }).operations.metricsToken).toBe('m'.repeat(32));
+  });
 });

@@ -1,4 +1,5 @@
 import { rackAndGateway } from '../support/gateway-fixture';
+import { growth, requests, scrape } from '../support/metrics-scrape';
 import { basicAuth, firstProcessId } from '../support/test-gateway';
 import { RackSocket } from '../support/websocket-client';
 
@@ -101,6 +102,22 @@ describe('read-only mode', () => {
       body: JSON.stringify({ email: 'new.viewer@example.com', role: 'viewer' }),
     });
     expect(created.status).toBe(201);
+  });
+
+  it('shows in the metrics: the mode, and each refusal by route class', async () => {
+    const before = await scrape(fixture.gateway.url);
+    expect(before.get('rack_gateway_read_only')).toBe(1);
+    expect((await rack('PUT', '/apps/myapp/services/web', form, 'count=3')).status).toBe(503);
+    const socket = await RackSocket.open(`${fixture.gateway.url}/apps/myapp/processes/${pid}/exec`, {
+      authorization: basicAuth(admin),
+      command: 'ls',
+    });
+    await socket.untilEnd();
+    socket.close();
+
+    const after = await scrape(fixture.gateway.url);
+    expect(growth(before, after, requests('write', 'unavailable', 503))).toBe(1);
+    expect(growth(before, after, requests('stream', 'unavailable', 503))).toBe(1);
   });
 
   it('stays ready and says it is read-only', async () => {
