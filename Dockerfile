@@ -27,4 +27,8 @@ COPY --from=build /app/dist dist
 RUN mkdir -p /app/data && chown node:node /app/data
 USER node
 EXPOSE 8443
+# Docker (and compose, swarm) mark the container unhealthy when readiness fails: the database is
+# gone, or the gateway is draining. node, not curl: the slim image has no curl, and node has fetch.
+HEALTHCHECK --interval=10s --timeout=5s --start-period=30s --retries=3 \
+  CMD ["node", "-e", "fetch(`http://127.0.0.1:${process.env.PORT}/api/v1/health/ready`).then((answer) => process.exit(answer.ok ? 0 : 1), () => process.exit(1))"]
 CMD ["node", "dist/src/main.js"]

@@ -15,6 +15,7 @@ import { GatewayConfigModule } from './config/config.module';
 import type { GatewayConfig } from './config/gateway-config';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
+import { MetricsModule } from './metrics/metrics.module';
 import { MfaGuard } from './mfa/guards/mfa.guard';
 import { MfaModule } from './mfa/mfa.module';
 import { RackRequestGuard } from './proxy/guards/rack-request.guard';
@@ -24,6 +25,8 @@ import { RbacModule } from './rbac/rbac.module';
 import { CallerRateLimitGuard } from './rate-limit/guards/caller-rate-limit.guard';
 import { ClientRateLimitGuard } from './rate-limit/guards/client-rate-limit.guard';
 import { RateLimitModule } from './rate-limit/rate-limit.module';
+import { ReadOnlyGuard } from './read-only/guards/read-only.guard';
+import { ReadOnlyModule } from './read-only/read-only.module';
 import { SecretsModule } from './secrets/secrets.module';
 import { TokensModule } from './tokens/tokens.module';
 import { UsersModule } from './users/users.module';
@@ -69,8 +72,10 @@ export class AppModule {
         RbacModule,
         MfaModule,
         HealthModule,
+        MetricsModule,
         SecretsModule,
         RateLimitModule,
+        ReadOnlyModule,
         AuditModule,
         // Last: its catch-all route must not shadow the gateway's own routes.
         ProxyModule,
@@ -87,11 +92,13 @@ export class AppModule {
         { provide: APP_GUARD, useExisting: CsrfGuard },
         // 4. CASL policy: the rack route table for proxied requests, @Authorize on admin routes.
         { provide: APP_GUARD, useExisting: PolicyGuard },
-        // 5. Rate limits per caller and rate class of the route the policy matched.
+        // 5. Read-only mode (READ_ONLY): changes to the rack are refused with 503; reads and the admin API go on.
+        { provide: APP_GUARD, useExisting: ReadOnlyGuard },
+        // 6. Rate limits per caller and rate class of the route the policy matched.
         { provide: APP_GUARD, useExisting: CallerRateLimitGuard },
-        // 6. MFA: enrolment first, a finished sign-in, then the route's level (step-up window or a code with the request).
+        // 7. MFA: enrolment first, a finished sign-in, then the route's level (step-up window or a code with the request).
         { provide: APP_GUARD, useExisting: MfaGuard },
-        // 7. Audit: a change to the rack goes on only once its intent is committed; API calls are recorded.
+        // 8. Audit: a change to the rack goes on only once its intent is committed; API calls are recorded.
         { provide: APP_INTERCEPTOR, useExisting: AuditInterceptor },
         // Request bodies and params: validated DTOs only, unknown fields refused.
         { provide: APP_PIPE, useValue: new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }) },

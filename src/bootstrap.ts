@@ -164,6 +164,10 @@ export function createOpenApiDocument(app: NestFastifyApplication): OpenAPIObjec
         { type: 'http', scheme: 'basic', description: 'Gateway API token as the password, any user name (the convox CLI)' },
         'token-basic',
       )
+      .addBearerAuth(
+        { type: 'http', scheme: 'bearer', description: 'METRICS_TOKEN, when it is set (GET /api/v1/metrics only)' },
+        'metrics-token',
+      )
       .build(),
   );
 }

@@ -49,6 +49,11 @@ export class AuditTrail implements OnApplicationShutdown {
     return this.queue.length < QUEUE_LIMIT;
   }
 
+  /** Events waiting to be written: near zero while the database keeps up. */
+  get queued(): number {
+    return this.queue.length;
+  }
+
   /** Queues an event; it is written within FLUSH_DELAY_MS, or retried until it is. */
   record(record: AuditRecord): void {
     this.queue.push({ record });

@@ -92,4 +92,18 @@ describe('loadGatewayConfig', () => {
     });
     expect(loadGatewayConfig({ ...valid, REDIS_URL: 'rediss://:secret@cache:6380/2' }).redisUrl).toBe('rediss://:secret@cache:6380/2');
   });
+
+  it('checks READ_ONLY by name and defaults it off', () => {
+    expect(problemsOf({ ...valid, READ_ONLY: 'yes' })).toEqual(['READ_ONLY: READ_ONLY must be true or false']);
+    expect(loadGatewayConfig(valid).operations.readOnly).toBe(false);
+    expect(loadGatewayConfig({ ...valid, READ_ONLY: 'true' }).operations.readOnly).toBe(true);
+  });
+
+  it('takes a METRICS_TOKEN long enough not to be guessed', () => {
+    expect(problemsOf({ ...valid, METRICS_TOKEN: 'short' })).toEqual([
+      'METRICS_TOKEN: METRICS_TOKEN must be at least 32 characters, e.g. `openssl rand -base64 32`',
+    ]);
+    expect(loadGatewayConfig(valid).operations.metricsToken).toBeUndefined();
+    expect(loadGatewayConfig({ ...valid, METRICS_TOKEN: 'm'.repeat(32) }).operations.metricsToken).toBe('m'.repeat(32));
+  });
 });

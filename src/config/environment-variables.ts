@@ -62,6 +62,16 @@ export class EnvironmentVariables {
   @WholeNumber({ min: 0 })
   SHUTDOWN_GRACE_SECONDS = 5;
 
+  /** Refuses every change to the rack (503) while reads and the admin API go on: for incidents and migrations. */
+  @IsIn(['true', 'false'], { message: 'READ_ONLY must be true or false' })
+  READ_ONLY = 'false';
+
+  /** When set, GET /api/v1/metrics needs it as a Bearer token; otherwise the metrics are public. */
+  @IsOptional()
+  @IsString()
+  @MinLength(32, { message: 'METRICS_TOKEN must be at least 32 characters, e.g. `openssl rand -base64 32`' })
+  METRICS_TOKEN?: string;
+
   @IsNotEmpty({ message: 'RACK_HOST is required: the rack API URL, e.g. https://api.rack.example.com' })
   @IsUrl({ require_tld: false, protocols: ['http', 'https'] })
   RACK_HOST!: string;

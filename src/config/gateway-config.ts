@@ -35,6 +35,12 @@ export interface GatewayConfig {
     /** On SIGTERM, how long readiness fails before the gateway closes. */
     readonly shutdownGraceMs: number;
   };
+  readonly operations: {
+    /** Changes to the rack are refused; reads and the gateway's own API go on. */
+    readonly readOnly: boolean;
+    /** The Bearer token GET /api/v1/metrics requires; the metrics are public without one. */
+    readonly metricsToken?: string;
+  };
   readonly rack: {
     readonly url: URL;
     readonly username: string;
@@ -195,6 +201,7 @@ function buildConfig(env: EnvironmentVariables): GatewayConfig {
       keepAliveTimeoutMs: env.CLIENT_KEEP_ALIVE_SECONDS * 1000,
       shutdownGraceMs: env.SHUTDOWN_GRACE_SECONDS * 1000,
     },
+    operations: { readOnly: env.READ_ONLY === 'true', metricsToken: env.METRICS_TOKEN },
     rack: {
       url: parseRackUrl(env.RACK_HOST),
       username: env.RACK_USERNAME,

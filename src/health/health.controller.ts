@@ -10,6 +10,7 @@ import {
 } from '@nestjs/terminus';
 import type { FastifyReply } from 'fastify';
 import { Public } from '../auth/decorators/public.decorator';
+import { ReadOnlyMode } from '../read-only/read-only-mode';
 import { Draining } from './draining';
 import { RateLimitCountersHealthIndicator } from './rate-limit-counters.health';
 import { RackHealthIndicator } from './rack.health';
@@ -23,6 +24,7 @@ export class HealthController {
     private readonly rack: RackHealthIndicator,
     private readonly rateLimitCounters: RateLimitCountersHealthIndicator,
     private readonly draining: Draining,
+    private readonly readOnly: ReadOnlyMode,
     private readonly indicators: HealthIndicatorService,
   ) {}
 
@@ -37,18 +39,24 @@ export class HealthController {
   /**
    * Ready to carry traffic: not shutting down, and what this instance itself needs answers (its
    * database, and Redis with REDIS_URL). Not the rack: a rack outage would otherwise mark every instance unready at once, and a
-   * load balancer would take the admin API and the audit trail down with it.
+   * load balancer would take the admin API and the audit trail down with it. Read-only mode is reported
+   * (`instance.readOnly`) but leaves the instance ready: it still serves reads.
    */
   @Get('ready')
   @Public()
   @HealthCheck()
-  @ApiOkResponse({ description: 'Database (and Redis, when configured) reachable' })
+  @ApiOkResponse({ description: 'Database (and Redis, when configured) reachable; `instance.readOnly` tells whether READ_ONLY is on' })
   @ApiServiceUnavailableResponse({ description: 'Database or Redis unreachable; the body says which' })
   checkReadiness(@Res({ passthrough: true }) reply: FastifyReply): Promise<HealthCheckResult> {
     const counters = this.rateLimitCounters.check('rateLimitCounters');
     const instance = this.indicators.check('instance');
     return this.report(reply, [
-      () => (this.draining.active ? instance.down({ message: 'shutting down: finishing requests in flight' }) : instance.up()),
+      () => {
+        const readOnly = this.readOnly.active;
+        return this.draining.active
+          ? instance.down({ message: 'shutting down: finishing requests in flight', readOnly })
+          : instance.up({ readOnly });
+      },
       () => this.database.pingCheck('database').withTimeout(3_000),
       ...(counters ? [() => counters] : []),
     ]);

@@ -36,6 +36,13 @@ export class RackExchanges implements OnModuleDestroy {
     return this.subject.observed;
   }
 
+  /** Websocket sessions (exec, logs, proxy…) open now, counted when asked: nothing is kept per session for it. */
+  get openWebsockets(): number {
+    let open = 0;
+    for (const exchange of this.live) if (exchange instanceof WebsocketExchange) open += 1;
+    return open;
+  }
+
   openHttp(
     request: IncomingMessage,
     response: ServerResponse,

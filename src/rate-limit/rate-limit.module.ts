@@ -28,6 +28,6 @@ import { WINDOW_MS, WindowCounters } from './window-counters';
     }),
   ],
   providers: [RateLimiter, ClientRateLimitGuard, CallerRateLimitGuard],
-  exports: [RateLimitCountersModule, ClientRateLimitGuard, CallerRateLimitGuard],
+  exports: [RateLimitCountersModule, RateLimiter, ClientRateLimitGuard, CallerRateLimitGuard],
 })
 export class RateLimitModule {}

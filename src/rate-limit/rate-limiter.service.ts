@@ -15,6 +15,7 @@ import { WINDOW_MS } from './window-counters';
 @Injectable()
 export class RateLimiter implements OnModuleInit {
   private readonly limits: ReadonlyMap<string, number>;
+  private readonly limitedListeners = new Set<(bucket: RateLimitBucket) => void>();
 
   constructor(
     @InjectThrottlerStorage() private readonly storage: LeasedThrottlerStorage,
@@ -35,17 +36,27 @@ export class RateLimiter implements OnModuleInit {
     return normalizeIp(this.clientAddress.of(request.raw));
   }
 
+  /** Told of every request a limit refuses, by bucket: the metrics count them. */
+  onLimited(listener: (bucket: RateLimitBucket) => void): void {
+    this.limitedListeners.add(listener);
+  }
+
   async charge(bucket: RateLimitBucket, tracker: string): Promise<void> {
     const limit = this.limitOf(bucket);
     const { isBlocked, timeToBlockExpire } = await this.storage.increment(`${bucket}:${tracker}`, WINDOW_MS, limit, WINDOW_MS, bucket);
-    if (isBlocked) throw new RateLimitedError(bucket, limit, timeToBlockExpire);
+    if (isBlocked) throw this.refusal(bucket, limit, timeToBlockExpire);
   }
 
   /** Refuses, without counting, when this instance already knows the bucket is full this window. */
   assertNotExhausted(bucket: RateLimitBucket, tracker: string): void {
     const limit = this.limitOf(bucket);
     const secondsLeft = this.storage.exhaustedFor(`${bucket}:${tracker}`, WINDOW_MS, limit);
-    if (secondsLeft > 0) throw new RateLimitedError(bucket, limit, secondsLeft);
+    if (secondsLeft > 0) throw this.refusal(bucket, limit, secondsLeft);
+  }
+
+  private refusal(bucket: RateLimitBucket, limit: number, secondsLeft: number): RateLimitedError {
+    for (const listener of this.limitedListeners) listener(bucket);
+    return new RateLimitedError(bucket, limit, secondsLeft);
   }
 
   private limitOf(bucket: RateLimitBucket): number {

@@ -1,5 +1,5 @@
 import { RequestMethod } from '@nestjs/common';
-import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants';
+import { GUARDS_METADATA, METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { IS_PUBLIC } from '../auth/decorators/public.decorator';
@@ -39,8 +39,10 @@ function describeRoute(controller: Constructor, handlerName: string): string | u
         : rule.permission
           ? `authenticated, ${rule.permission.subject}:${rule.permission.action}${rule.resolver ? ` (instance from ${rule.resolver.name})` : ''}`
           : 'authenticated, any caller';
+  // A route's own guards add to its access rule (the metrics token), so they show here too.
+  const guards = ((metadata(GUARDS_METADATA) ?? []) as Constructor[]).map((guard) => ` + ${guard.name}`).join('');
   const fullPath = `/${base}/${path}`.replace(/\/+/g, '/').replace(/(.)\/$/, '$1');
-  return `${method} ${fullPath} (${controller.name}.${handlerName}): ${access}`;
+  return `${method} ${fullPath} (${controller.name}.${handlerName}): ${access}${guards}`;
 }
 
 describe('route permissions', () => {
@@ -64,6 +66,7 @@ describe('route permissions', () => {
       'AuthController',
       'HealthController',
       'MeController',
+      'MetricsController',
       'ProxyController',
       'RolesController',
       'TokensController',

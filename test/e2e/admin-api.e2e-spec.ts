@@ -179,7 +179,7 @@ describe('the admin API', () => {
         paths: Record<string, Record<string, { security?: unknown[] }>>;
         components: { securitySchemes: Record<string, unknown> };
       };
-      expect(Object.keys(document.components.securitySchemes).sort()).toEqual(['session', 'token', 'token-basic']);
+      expect(Object.keys(document.components.securitySchemes).sort()).toEqual(['metrics-token', 'session', 'token', 'token-basic']);
       expect(Object.keys(document.paths).sort()).toEqual([
         '/api/v1/audit/events',
         '/api/v1/audit/export',
@@ -193,6 +193,7 @@ describe('the admin API', () => {
         '/api/v1/health/ready',
         '/api/v1/me',
         '/api/v1/me/abilities',
+        '/api/v1/metrics',
         '/api/v1/mfa/backup-codes',
         '/api/v1/mfa/methods',
         '/api/v1/mfa/methods/{id}',
@@ -210,7 +211,8 @@ describe('the admin API', () => {
         '/api/v1/users/{email}',
         '/api/v1/users/{email}/unlock',
       ]);
-      // Every operation that is not public names the credentials it takes, from @Authorize alone.
+      // Every operation that is not public names the credentials it takes, from @Authorize alone; the
+      // metrics take none of a person's, only METRICS_TOKEN when it is set.
       const publicOperations = [
         'get /api/v1/auth/callback',
         'get /api/v1/auth/login',
@@ -223,7 +225,9 @@ describe('the admin API', () => {
         for (const [method, operation] of Object.entries(operations)) {
           const security = publicOperations.includes(`${method} ${path}`)
             ? undefined
-            : [{ session: [] }, { token: [] }, { 'token-basic': [] }];
+            : `${method} ${path}` === 'get /api/v1/metrics'
+              ? [{ 'metrics-token': [] }]
+              : [{ session: [] }, { token: [] }, { 'token-basic': [] }];
           expect({ operation: `${method} ${path}`, security: operation.security }).toEqual({ operation: `${method} ${path}`, security });
         }
       }
