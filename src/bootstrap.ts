@@ -8,7 +8,8 @@ import { DocumentBuilder, type OpenAPIObject, SwaggerModule } from '@nestjs/swag
 import type { FastifyInstance, FastifyReply, FastifyServerFactoryHandler } from 'fastify';
 import helmet from 'helmet';
 import { hkdfSync } from 'node:crypto';
-import { type Server, type ServerResponse, createServer } from 'node:http';
+import { type IncomingMessage, type Server, type ServerOptions, type ServerResponse, createServer } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import { Logger } from 'nestjs-pino';
 import type { DestinationStream } from 'pino';
 import { AppModule } from './app.module';
@@ -18,6 +19,7 @@ import { registerGatewayBodyParser } from './common/gateway-body-parser';
 import { isGatewayPath } from './common/gateway-paths';
 import { rackRouteTableMarkdown } from './rbac/role-catalogue';
 import type { GatewayConfig } from './config/gateway-config';
+import { describeServerCertificate, httpsServerOptions } from './tls/server-certificate';
 
 export const SESSION_COOKIE = 'rgw_session';
 
@@ -53,6 +55,7 @@ export async function createGateway({ config, logDestination, wrapModule }: Gate
   app.useLogger(app.get(Logger));
   const logger = app.get(Logger);
   for (const warning of config.warnings) logger.warn(warning);
+  if (config.http.tls) logger.log(`Serving HTTPS with ${describeServerCertificate(config.http.tls.certificate)}`);
 
   const fastify = app.getHttpAdapter().getInstance();
   registerGatewayBodyParser(fastify);
@@ -85,24 +88,31 @@ export async function createGateway({ config, logDestination, wrapModule }: Gate
 }
 
 /**
- * The HTTP server, built here so its timeouts live in one place. Only the request head and idle
- * keep-alive are timed: a request timeout would cut an upload at a fixed age and a socket timeout a
- * promote the rack holds silent, so both stay off and the proxy times out a silent rack instead. An
- * upgraded websocket leaves all of Node's server timers behind.
+ * The HTTP server, or the HTTPS one with TLS_CERT_FILE, built here so its timeouts live in one place.
+ * Only the request head and idle keep-alive are timed: a request timeout would cut an upload at a fixed
+ * age and a socket timeout a promote the rack holds silent, so both stay off and the proxy times out a
+ * silent rack instead. An upgraded websocket leaves all of Node's server timers behind.
  */
 function createGatewayServer(handler: FastifyServerFactoryHandler, config: GatewayConfig): Server {
-  const server = createServer(
-    { headersTimeout: REQUEST_HEAD_TIMEOUT_MS, connectionsCheckingInterval: REQUEST_HEAD_CHECK_INTERVAL_MS, requestTimeout: 0 },
-    (request, response) => {
-      // Absolute-form (`GET http://host/...`) and asterisk (`OPTIONS *`) targets name another host or
-      // no path at all; the router would route the one by its path and answer the other 404.
-      if (request.url?.charCodeAt(0) !== 0x2f /* / */) {
-        refuseTarget(response);
-        return;
-      }
-      handler(request, response);
-    },
-  );
+  const options: ServerOptions = {
+    headersTimeout: REQUEST_HEAD_TIMEOUT_MS,
+    connectionsCheckingInterval: REQUEST_HEAD_CHECK_INTERVAL_MS,
+    requestTimeout: 0,
+  };
+  const { tls } = config.http;
+  const onRequest = (request: IncomingMessage, response: ServerResponse) => {
+    // Absolute-form (`GET http://host/...`) and asterisk (`OPTIONS *`) targets name another host or
+    // no path at all; the router would route the one by its path and answer the other 404.
+    if (request.url?.charCodeAt(0) !== 0x2f /* / */) {
+      refuseTarget(response);
+      return;
+    }
+    handler(request, response);
+  };
+  const server = tls
+    ? // A TLS handshake is held to the time a request head is, not Node's 120 s default.
+      createHttpsServer({ ...options, ...httpsServerOptions(tls.certificate), handshakeTimeout: REQUEST_HEAD_TIMEOUT_MS }, onRequest)
+    : createServer(options, onRequest);
   server.keepAliveTimeout = config.http.keepAliveTimeoutMs;
   server.setTimeout(0);
   return server;
