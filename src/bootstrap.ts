@@ -27,6 +27,8 @@ export const SESSION_COOKIE = 'rgw_session';
 export const REQUEST_HEAD_TIMEOUT_MS = 30_000;
 /** How often Node looks for overdue request heads; its 30 s default would let one linger to twice the timeout. */
 export const REQUEST_HEAD_CHECK_INTERVAL_MS = 1_000;
+/** Sent on every answer when the gateway is reached over HTTPS only (PUBLIC_URL https, or TLS here). */
+export const STRICT_TRANSPORT_SECURITY = 'max-age=31536000; includeSubDomains';
 
 export interface GatewayOptions {
   readonly config: GatewayConfig;
@@ -99,8 +101,10 @@ function createGatewayServer(handler: FastifyServerFactoryHandler, config: Gatew
     connectionsCheckingInterval: REQUEST_HEAD_CHECK_INTERVAL_MS,
     requestTimeout: 0,
   };
-  const { tls } = config.http;
+  const { httpsOnly, tls } = config.http;
   const onRequest = (request: IncomingMessage, response: ServerResponse) => {
+    // HSTS is a policy for the whole host, and browsers meet rack paths too (`/`, a 401's Basic prompt).
+    if (httpsOnly) response.setHeader('strict-transport-security', STRICT_TRANSPORT_SECURITY);
     // Absolute-form (`GET http://host/...`) and asterisk (`OPTIONS *`) targets name another host or
     // no path at all; the router would route the one by its path and answer the other 404.
     if (request.url?.charCodeAt(0) !== 0x2f /* / */) {
@@ -134,9 +138,13 @@ function registerPassportReplyShims(fastify: FastifyInstance): void {
   });
 }
 
-/** Browser-facing security headers on the gateway's own pages and API; rack answers pass untouched. */
+/**
+ * Browser-facing security headers on the gateway's own pages and API; rack answers pass untouched.
+ * Strict-Transport-Security is not helmet's to send: the server puts it on every answer, rack paths
+ * included, and only when the gateway is reached over HTTPS.
+ */
 function registerSecurityHeaders(fastify: FastifyInstance): void {
-  const applyHelmet = helmet();
+  const applyHelmet = helmet({ strictTransportSecurity: false });
   fastify.addHook('onRequest', (request, reply, done) => {
     if (!isGatewayPath(request.url)) {
       done();

@@ -4,6 +4,7 @@ import { Agent } from 'node:https';
 import { join } from 'node:path';
 import { Server as TlsServer } from 'node:tls';
 import WebSocket from 'ws';
+import { STRICT_TRANSPORT_SECURITY } from '../../src/bootstrap';
 import { InvalidConfigurationError } from '../../src/config/environment-variables';
 import { loadGatewayConfig } from '../../src/config/gateway-config';
 import { reloadServerCertificate } from '../../src/tls/server-certificate';
@@ -94,6 +95,38 @@ describe('a gateway terminating TLS itself (TLS_CERT_FILE, TLS_KEY_FILE)', () =>
     const legacy = { ca: caCert, minVersion: 'TLSv1', maxVersion: 'TLSv1.1', ciphers: 'DEFAULT@SECLEVEL=0' } as const;
     await expect(tlsHandshake(portOf(gateway), legacy)).rejects.toMatchObject({ code: 'ERR_SSL_TLSV1_ALERT_PROTOCOL_VERSION' });
     expect(await tlsHandshake(portOf(gateway), { ca: caCert, maxVersion: 'TLSv1.2' })).toMatchObject({ protocol: 'TLSv1.2' });
+  });
+
+  it('sends Strict-Transport-Security on every answer: its own, the rack’s, and its refusals on rack paths', async () => {
+    const { token } = await gateway.createUserWithToken('hsts@example.com', 'viewer');
+    const own = await httpsRequest(`${gateway.url}/api/v1/me`, { ca: caCert, headers: { authorization: basicAuth(token) } });
+    const proxied = await httpsRequest(`${gateway.url}/apps`, { ca: caCert, headers: { authorization: basicAuth(token) } });
+    const refused = await httpsRequest(`${gateway.url}/apps`, { ca: caCert });
+    expect([own.status, proxied.status, refused.status]).toEqual([200, 200, 401]);
+    expect(JSON.parse(proxied.body)).toHaveLength(2);
+    for (const answer of [own, proxied, refused]) {
+      expect(answer.headers['strict-transport-security']).toBe('max-age=31536000; includeSubDomains');
+    }
+    expect(STRICT_TRANSPORT_SECURITY).toBe('max-age=31536000; includeSubDomains');
+  });
+});
+
+describe('a gateway behind a TLS-terminating load balancer (plain HTTP, PUBLIC_URL https)', () => {
+  let gateway: TestGateway;
+
+  beforeAll(async () => {
+    gateway = await startTestGateway({ rackUrl: rack.url, rackToken: rack.password, env: { PUBLIC_URL: 'https://gateway.example.com' } });
+  });
+
+  afterAll(async () => {
+    await gateway?.close();
+  });
+
+  it('sends Strict-Transport-Security, for the balancer to pass on to browsers', async () => {
+    const own = await fetch(`${gateway.url}/api/v1/health/live`);
+    const refused = await fetch(`${gateway.url}/apps`);
+    expect(own.headers.get('strict-transport-security')).toBe(STRICT_TRANSPORT_SECURITY);
+    expect(refused.headers.get('strict-transport-security')).toBe(STRICT_TRANSPORT_SECURITY);
   });
 });
 
