@@ -47,6 +47,10 @@ export async function createGateway({ config, logDestination, wrapModule }: Gate
     serverFactory: (handler: FastifyServerFactoryHandler) => createGatewayServer(handler, config),
     // Rack paths are proxied verbatim; Fastify must not reject them for their length.
     routerOptions: { maxParamLength: 2048 },
+    // For request.protocol: behind a TLS-terminating balancer, @fastify/session sets its Secure cookie
+    // only when a trusted proxy's X-Forwarded-Proto says the browser came over HTTPS. Client
+    // addresses are ClientAddress's, from the same list.
+    trustProxy: config.trustedProxies.length > 0 ? [...config.trustedProxies] : false,
   });
   const appModule = AppModule.forRoot(config, logDestination);
   const app = await NestFactory.create<NestFastifyApplication>(wrapModule ? wrapModule(appModule) : appModule, adapter, {
@@ -78,7 +82,7 @@ export async function createGateway({ config, logDestination, wrapModule }: Gate
       path: '/api/',
       httpOnly: true,
       sameSite: 'lax',
-      secure: config.http.publicUrl.startsWith('https:'),
+      secure: config.http.httpsOnly,
       maxAge: config.sessions.idleMs,
     },
   });

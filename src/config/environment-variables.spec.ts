@@ -102,6 +102,13 @@ describe('loadGatewayConfig', () => {
     ]);
   });
 
+  it('warns when browser sessions cannot work: an https PUBLIC_URL over plain HTTP with no trusted proxy to say so', () => {
+    const warning = /browser sign-in keeps no session/;
+    expect(loadGatewayConfig(valid).warnings.join('\n')).toMatch(warning);
+    expect(loadGatewayConfig({ ...valid, TRUSTED_PROXIES: '10.0.0.0/8' }).warnings.join('\n')).not.toMatch(warning);
+    expect(loadGatewayConfig({ ...valid, PUBLIC_URL: 'http://gateway.internal' }).warnings.join('\n')).not.toMatch(warning);
+  });
+
   it('is https-only (Secure cookies, HSTS) exactly when PUBLIC_URL is https', () => {
     expect(loadGatewayConfig(valid).http).toMatchObject({ httpsOnly: true, tls: undefined });
     expect(loadGatewayConfig({ ...valid, PUBLIC_URL: 'http://gateway.internal:8443' }).http.httpsOnly).toBe(false);

@@ -209,6 +209,13 @@ function buildConfig(env: EnvironmentVariables): GatewayConfig {
 
   const publicUrl = (env.PUBLIC_URL ?? `${tls ? 'https' : 'http'}://localhost:${env.PORT}`).replace(/\/+$/, '');
   const httpsOnly = /^https:/i.test(publicUrl);
+  if (httpsOnly && !tls && env.TRUSTED_PROXIES.length === 0 && google) {
+    warnings.push(
+      'PUBLIC_URL is https but the gateway serves plain HTTP and trusts no proxy: browser sign-in keeps no session, since ' +
+        'the Secure session cookie is set only when a trusted proxy says the browser came over HTTPS (X-Forwarded-Proto). ' +
+        'Set TRUSTED_PROXIES to the load balancer, or TLS_CERT_FILE and TLS_KEY_FILE.',
+    );
+  }
   return {
     environment: env.NODE_ENV as GatewayConfig['environment'],
     http: {

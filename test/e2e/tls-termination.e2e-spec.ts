@@ -1,5 +1,6 @@
 import { Logger } from 'nestjs-pino';
 import { copyFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import type { IncomingHttpHeaders } from 'node:http';
 import { Agent } from 'node:https';
 import { join } from 'node:path';
 import { Server as TlsServer } from 'node:tls';
@@ -8,12 +9,14 @@ import { STRICT_TRANSPORT_SECURITY } from '../../src/bootstrap';
 import { InvalidConfigurationError } from '../../src/config/environment-variables';
 import { loadGatewayConfig } from '../../src/config/gateway-config';
 import { reloadServerCertificate } from '../../src/tls/server-certificate';
+import { type MockOAuthProvider, startMockOAuthProvider } from '../support/mock-oauth';
 import { type MockRack, SEED, startMockRack } from '../support/mock-rack';
 import { rawRequest } from '../support/raw-request';
 import { type IssuedCertificate, TestCertificateAuthority } from '../support/test-certificates';
-import { type TestGateway, basicAuth, startTestGateway } from '../support/test-gateway';
+import { TEST_OAUTH_CLIENT, type TestGateway, basicAuth, startTestGateway } from '../support/test-gateway';
 import { httpsRequest, tlsHandshake } from '../support/tls-client';
 
+const ADMIN = 'boss@example.com';
 const WEB_PID = SEED.apps.myapp.processes.web[0];
 
 let ca: TestCertificateAuthority;
@@ -58,20 +61,50 @@ async function servedFiles(initial: IssuedCertificate): Promise<ServedFiles> {
 
 const portOf = (gateway: TestGateway) => Number(new URL(gateway.url).port);
 
+function cookieLine(headers: IncomingHttpHeaders, name: string): string {
+  const line = (headers['set-cookie'] ?? []).find((candidate) => candidate.startsWith(`${name}=`));
+  if (!line) throw new Error(`no ${name} cookie among ${JSON.stringify(headers['set-cookie'])}`);
+  return line;
+}
+
+type GatewayGet = (url: string, cookie?: string) => Promise<{ status: number; headers: IncomingHttpHeaders }>;
+
+/**
+ * A Google sign-in walked by hand, hop by hop, returning the cookies the gateway set on the way: the
+ * sign-in state cookie, then the session cookie. `reach` turns a gateway URL the provider redirects to
+ * (built from PUBLIC_URL) into one this test can call.
+ */
+async function signInCookies(oauth: MockOAuthProvider, gatewayUrl: string, get: GatewayGet, reach = (url: string) => url) {
+  const login = await get(`${gatewayUrl}/api/v1/auth/login`);
+  expect(login.status).toBe(302);
+  const signInState = cookieLine(login.headers, 'rgw_sign_in');
+  oauth.queueLogin({ email: ADMIN, name: 'Pat Person' });
+  const authorized = await fetch(login.headers.location ?? '', { redirect: 'manual' });
+  expect(authorized.status).toBe(302);
+  const callback = await get(reach(authorized.headers.get('location') ?? ''), signInState.split(';')[0]);
+  expect(callback).toMatchObject({ status: 302, headers: { location: '/api/v1/me' } });
+  return { signInState, session: cookieLine(callback.headers, 'rgw_session') };
+}
+
 describe('a gateway terminating TLS itself (TLS_CERT_FILE, TLS_KEY_FILE)', () => {
+  let oauth: MockOAuthProvider;
   let gateway: TestGateway;
 
   beforeAll(async () => {
     const files = await servedFiles(first);
+    oauth = await startMockOAuthProvider({ ...TEST_OAUTH_CLIENT, redirectUris: [] });
     gateway = await startTestGateway({
       rackUrl: rack.url,
       rackToken: rack.password,
-      env: { TLS_CERT_FILE: files.certFile, TLS_KEY_FILE: files.keyFile },
+      oauthUrl: oauth.url,
+      env: { TLS_CERT_FILE: files.certFile, TLS_KEY_FILE: files.keyFile, ADMIN_USERS: ADMIN },
     });
+    oauth.allowRedirectUri(`${gateway.url}/api/v1/auth/callback`);
   });
 
   afterAll(async () => {
     await gateway?.close();
+    await oauth?.close();
   });
 
   it('serves HTTPS that verifies against the issuing CA, over HTTP/1.1 only, and nothing in plain HTTP', async () => {
@@ -109,17 +142,35 @@ describe('a gateway terminating TLS itself (TLS_CERT_FILE, TLS_KEY_FILE)', () =>
     }
     expect(STRICT_TRANSPORT_SECURITY).toBe('max-age=31536000; includeSubDomains');
   });
+
+  it('marks the sign-in state cookie and the session cookie Secure', async () => {
+    const get: GatewayGet = (url, cookie) => httpsRequest(url, { ca: caCert, headers: cookie ? { cookie } : {} });
+    const { signInState, session } = await signInCookies(oauth, gateway.url, get);
+    expect(signInState).toMatch(/; Secure(;|$)/);
+    expect(signInState).toMatch(/; HttpOnly(;|$)/);
+    expect(session).toMatch(/; Secure(;|$)/);
+    expect(session).toMatch(/; HttpOnly(;|$)/);
+  });
 });
 
-describe('a gateway behind a TLS-terminating load balancer (plain HTTP, PUBLIC_URL https)', () => {
+describe('a gateway behind a TLS-terminating load balancer (plain HTTP, PUBLIC_URL https, TRUSTED_PROXIES)', () => {
+  const PUBLIC_URL = 'https://gateway.example.com';
+  let oauth: MockOAuthProvider;
   let gateway: TestGateway;
 
   beforeAll(async () => {
-    gateway = await startTestGateway({ rackUrl: rack.url, rackToken: rack.password, env: { PUBLIC_URL: 'https://gateway.example.com' } });
+    oauth = await startMockOAuthProvider({ ...TEST_OAUTH_CLIENT, redirectUris: [`${PUBLIC_URL}/api/v1/auth/callback`] });
+    gateway = await startTestGateway({
+      rackUrl: rack.url,
+      rackToken: rack.password,
+      oauthUrl: oauth.url,
+      env: { PUBLIC_URL, ADMIN_USERS: ADMIN, TRUSTED_PROXIES: 'loopback' },
+    });
   });
 
   afterAll(async () => {
     await gateway?.close();
+    await oauth?.close();
   });
 
   it('sends Strict-Transport-Security, for the balancer to pass on to browsers', async () => {
@@ -127,6 +178,16 @@ describe('a gateway behind a TLS-terminating load balancer (plain HTTP, PUBLIC_U
     const refused = await fetch(`${gateway.url}/apps`);
     expect(own.headers.get('strict-transport-security')).toBe(STRICT_TRANSPORT_SECURITY);
     expect(refused.headers.get('strict-transport-security')).toBe(STRICT_TRANSPORT_SECURITY);
+  });
+
+  it('marks the sign-in state cookie and the session cookie Secure, set when the balancer says the browser came over HTTPS', async () => {
+    // What the balancer adds: the browser's connection to it was TLS.
+    const get: GatewayGet = (url, cookie) =>
+      rawRequest(url, { method: 'GET', headers: { 'x-forwarded-proto': 'https', ...(cookie ? { cookie } : {}) } });
+    const reach = (url: string) => url.replace(PUBLIC_URL, gateway.url);
+    const { signInState, session } = await signInCookies(oauth, gateway.url, get, reach);
+    expect(signInState).toMatch(/; Secure(;|$)/);
+    expect(session).toMatch(/; Secure(;|$)/);
   });
 });
 
