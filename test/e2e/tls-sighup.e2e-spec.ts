@@ -1,11 +1,11 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { copyFile, mkdtemp, rm } from 'node:fs/promises';
+import { copyFile } from 'node:fs/promises';
 import { Agent } from 'node:https';
-import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { freePort } from '../support/free-port';
 import { MockRack, startMockRack } from '../support/mock-rack';
 import { type IssuedCertificate, TestCertificateAuthority } from '../support/test-certificates';
+import { type TestDatabase, createTestDatabase } from '../support/test-database';
 import { httpsRequest } from '../support/tls-client';
 
 const ROOT = resolve(__dirname, '../..');
@@ -18,7 +18,7 @@ describe('a gateway serving TLS told to reload its certificate (SIGHUP)', () => 
   let second: IssuedCertificate;
   let third: IssuedCertificate;
   let rack: MockRack;
-  let dataDir: string;
+  let database: TestDatabase;
   let served: { certFile: string; keyFile: string };
   let gateway: ChildProcess;
   let output = '';
@@ -31,7 +31,7 @@ describe('a gateway serving TLS told to reload its certificate (SIGHUP)', () => 
     served = { certFile: join(ca.dir, 'gateway.crt'), keyFile: join(ca.dir, 'gateway.key') };
     await replaceServed(first);
     rack = await startMockRack();
-    dataDir = await mkdtemp(join(tmpdir(), 'rgw-sighup-'));
+    database = await createTestDatabase();
     const port = await freePort();
     url = `https://127.0.0.1:${port}`;
     gateway = spawn(process.execPath, ['-r', '@swc-node/register', 'src/main.ts'], {
@@ -43,7 +43,8 @@ describe('a gateway serving TLS told to reload its certificate (SIGHUP)', () => 
         PORT: String(port),
         RACK_HOST: rack.url,
         RACK_TOKEN: rack.password,
-        DATA_DIR: dataDir,
+        // The embedded engine, in memory, without a server: this test needs nothing kept.
+        ...(database.url ? { DATABASE_URL: database.url } : { DATA_DIR: 'memory://' }),
         LOG_LEVEL: 'info',
         TLS_CERT_FILE: served.certFile,
         TLS_KEY_FILE: served.keyFile,
@@ -52,13 +53,14 @@ describe('a gateway serving TLS told to reload its certificate (SIGHUP)', () => 
     });
     gateway.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
     gateway.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
-    await until(async () => (await fresh().catch(() => undefined))?.status === 200, 'the gateway did not become ready');
-  }, 60_000);
+    // Compiling src/ and migrating takes a while on a busy machine.
+    await until(async () => (await fresh().catch(() => undefined))?.status === 200, 'the gateway did not become ready', 80_000);
+  }, 90_000);
 
   afterAll(async () => {
     if (gateway && gateway.exitCode === null) gateway.kill('SIGKILL');
     await rack?.close();
-    await rm(dataDir, { recursive: true, force: true });
+    await database?.drop();
     await ca?.dispose();
   });
 
@@ -69,8 +71,9 @@ describe('a gateway serving TLS told to reload its certificate (SIGHUP)', () => 
 
   const fresh = () => httpsRequest(`${url}/api/v1/health/live`, { ca: caCert });
 
-  async function until(condition: () => boolean | Promise<boolean>, failure: string): Promise<void> {
-    for (let attempt = 0; attempt < 300; attempt += 1) {
+  async function until(condition: () => boolean | Promise<boolean>, failure: string, timeoutMs = 10_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
       if (await condition()) return;
       await new Promise((done) => setTimeout(done, 100));
     }
