@@ -8,7 +8,8 @@ import { DocumentBuilder, type OpenAPIObject, SwaggerModule } from '@nestjs/swag
 import type { FastifyInstance, FastifyReply, FastifyServerFactoryHandler } from 'fastify';
 import helmet from 'helmet';
 import { hkdfSync } from 'node:crypto';
-import { type Server, type ServerResponse, createServer } from 'node:http';
+import { type IncomingMessage, type Server, type ServerOptions, type ServerResponse, createServer } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import { Logger } from 'nestjs-pino';
 import type { DestinationStream } from 'pino';
 import { AppModule } from './app.module';
@@ -18,6 +19,7 @@ import { registerGatewayBodyParser } from './common/gateway-body-parser';
 import { isGatewayPath } from './common/gateway-paths';
 import { rackRouteTableMarkdown } from './rbac/role-catalogue';
 import type { GatewayConfig } from './config/gateway-config';
+import { describeServerCertificate, httpsServerOptions } from './tls/server-certificate';
 
 export const SESSION_COOKIE = 'rgw_session';
 
@@ -25,6 +27,8 @@ export const SESSION_COOKIE = 'rgw_session';
 export const REQUEST_HEAD_TIMEOUT_MS = 30_000;
 /** How often Node looks for overdue request heads; its 30 s default would let one linger to twice the timeout. */
 export const REQUEST_HEAD_CHECK_INTERVAL_MS = 1_000;
+/** Sent on every answer when the gateway is reached over HTTPS only (PUBLIC_URL https, or TLS here). */
+export const STRICT_TRANSPORT_SECURITY = 'max-age=31536000; includeSubDomains';
 
 export interface GatewayOptions {
   readonly config: GatewayConfig;
@@ -43,6 +47,10 @@ export async function createGateway({ config, logDestination, wrapModule }: Gate
     serverFactory: (handler: FastifyServerFactoryHandler) => createGatewayServer(handler, config),
     // Rack paths are proxied verbatim; Fastify must not reject them for their length.
     routerOptions: { maxParamLength: 2048 },
+    // For request.protocol: behind a TLS-terminating balancer, @fastify/session sets its Secure cookie
+    // only when a trusted proxy's X-Forwarded-Proto says the browser came over HTTPS. Client
+    // addresses are ClientAddress's, from the same list.
+    trustProxy: config.trustedProxies.length > 0 ? [...config.trustedProxies] : false,
   });
   const appModule = AppModule.forRoot(config, logDestination);
   const app = await NestFactory.create<NestFastifyApplication>(wrapModule ? wrapModule(appModule) : appModule, adapter, {
@@ -53,6 +61,7 @@ export async function createGateway({ config, logDestination, wrapModule }: Gate
   app.useLogger(app.get(Logger));
   const logger = app.get(Logger);
   for (const warning of config.warnings) logger.warn(warning);
+  if (config.http.tls) logger.log(`Serving HTTPS with ${describeServerCertificate(config.http.tls.certificate)}`);
 
   const fastify = app.getHttpAdapter().getInstance();
   registerGatewayBodyParser(fastify);
@@ -73,7 +82,7 @@ export async function createGateway({ config, logDestination, wrapModule }: Gate
       path: '/api/',
       httpOnly: true,
       sameSite: 'lax',
-      secure: config.http.publicUrl.startsWith('https:'),
+      secure: config.http.httpsOnly,
       maxAge: config.sessions.idleMs,
     },
   });
@@ -85,24 +94,33 @@ export async function createGateway({ config, logDestination, wrapModule }: Gate
 }
 
 /**
- * The HTTP server, built here so its timeouts live in one place. Only the request head and idle
- * keep-alive are timed: a request timeout would cut an upload at a fixed age and a socket timeout a
- * promote the rack holds silent, so both stay off and the proxy times out a silent rack instead. An
- * upgraded websocket leaves all of Node's server timers behind.
+ * The HTTP server, or the HTTPS one with TLS_CERT_FILE, built here so its timeouts live in one place.
+ * Only the request head and idle keep-alive are timed: a request timeout would cut an upload at a fixed
+ * age and a socket timeout a promote the rack holds silent, so both stay off and the proxy times out a
+ * silent rack instead. An upgraded websocket leaves all of Node's server timers behind.
  */
 function createGatewayServer(handler: FastifyServerFactoryHandler, config: GatewayConfig): Server {
-  const server = createServer(
-    { headersTimeout: REQUEST_HEAD_TIMEOUT_MS, connectionsCheckingInterval: REQUEST_HEAD_CHECK_INTERVAL_MS, requestTimeout: 0 },
-    (request, response) => {
-      // Absolute-form (`GET http://host/...`) and asterisk (`OPTIONS *`) targets name another host or
-      // no path at all; the router would route the one by its path and answer the other 404.
-      if (request.url?.charCodeAt(0) !== 0x2f /* / */) {
-        refuseTarget(response);
-        return;
-      }
-      handler(request, response);
-    },
-  );
+  const options: ServerOptions = {
+    headersTimeout: REQUEST_HEAD_TIMEOUT_MS,
+    connectionsCheckingInterval: REQUEST_HEAD_CHECK_INTERVAL_MS,
+    requestTimeout: 0,
+  };
+  const { httpsOnly, tls } = config.http;
+  const onRequest = (request: IncomingMessage, response: ServerResponse) => {
+    // HSTS is a policy for the whole host, and browsers meet rack paths too (`/`, a 401's Basic prompt).
+    if (httpsOnly) response.setHeader('strict-transport-security', STRICT_TRANSPORT_SECURITY);
+    // Absolute-form (`GET http://host/...`) and asterisk (`OPTIONS *`) targets name another host or
+    // no path at all; the router would route the one by its path and answer the other 404.
+    if (request.url?.charCodeAt(0) !== 0x2f /* / */) {
+      refuseTarget(response);
+      return;
+    }
+    handler(request, response);
+  };
+  const server = tls
+    ? // A TLS handshake is held to the time a request head is, not Node's 120 s default.
+      createHttpsServer({ ...options, ...httpsServerOptions(tls.certificate), handshakeTimeout: REQUEST_HEAD_TIMEOUT_MS }, onRequest)
+    : createServer(options, onRequest);
   server.keepAliveTimeout = config.http.keepAliveTimeoutMs;
   server.setTimeout(0);
   return server;
@@ -124,9 +142,13 @@ function registerPassportReplyShims(fastify: FastifyInstance): void {
   });
 }
 
-/** Browser-facing security headers on the gateway's own pages and API; rack answers pass untouched. */
+/**
+ * Browser-facing security headers on the gateway's own pages and API; rack answers pass untouched.
+ * Strict-Transport-Security is not helmet's to send: the server puts it on every answer, rack paths
+ * included, and only when the gateway is reached over HTTPS.
+ */
 function registerSecurityHeaders(fastify: FastifyInstance): void {
-  const applyHelmet = helmet();
+  const applyHelmet = helmet({ strictTransportSecurity: false });
   fastify.addHook('onRequest', (request, reply, done) => {
     if (!isGatewayPath(request.url)) {
       done();

@@ -1,10 +1,12 @@
 import 'reflect-metadata';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger } from 'nestjs-pino';
+import { Server as TlsServer } from 'node:tls';
 import { createGateway } from './bootstrap';
 import { InvalidConfigurationError } from './config/environment-variables';
 import { GatewayConfig, loadGatewayConfig } from './config/gateway-config';
 import { Draining } from './health/draining';
+import { type ServerCertificateFiles, reloadServerCertificate } from './tls/server-certificate';
 
 function loadConfigOrExit(): GatewayConfig {
   try {
@@ -26,6 +28,17 @@ async function main(): Promise<void> {
   const app = await createGateway({ config });
   await app.listen(config.http.port, config.http.host);
   stopOnSignals(app, config.http.shutdownGraceMs);
+  if (config.http.tls) reloadCertificateOnHangUp(app, config.http.tls.files);
+}
+
+/**
+ * SIGHUP, with TLS here: the certificate and key are read again and new connections get them; open
+ * ones (websockets, keep-alive) carry on. Without TLS the signal keeps its default: it ends the process.
+ */
+function reloadCertificateOnHangUp(app: NestFastifyApplication, files: ServerCertificateFiles): void {
+  const server: unknown = app.getHttpServer();
+  if (!(server instanceof TlsServer)) throw new Error('TLS_CERT_FILE is set but the gateway is not serving HTTPS');
+  process.on('SIGHUP', () => reloadServerCertificate(server, files, app.get(Logger)));
 }
 
 /**

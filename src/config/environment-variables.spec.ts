@@ -106,4 +106,29 @@ describe('loadGatewayConfig', () => {
     expect(loadGatewayConfig(valid).operations.metricsToken).toBeUndefined();
     expect(loadGatewayConfig({ ...valid, METRICS_TOKEN: 'm'.repeat(32) }).operations.metricsToken).toBe('m'.repeat(32));
   });
+
+  it('wants TLS_CERT_FILE and TLS_KEY_FILE together (their contents are checked in the TLS end-to-end spec)', () => {
+    expect(problemsOf({ ...valid, TLS_CERT_FILE: '/etc/gateway/tls.crt' })).toEqual([
+      'TLS_KEY_FILE: TLS_KEY_FILE is required with TLS_CERT_FILE: the PEM private key of that certificate',
+    ]);
+    expect(problemsOf({ ...valid, TLS_KEY_FILE: '/etc/gateway/tls.key', TLS_CERT_FILE: '' })).toEqual([
+      'TLS_CERT_FILE: TLS_CERT_FILE is required with TLS_KEY_FILE: the PEM certificate chain the gateway serves HTTPS with',
+    ]);
+  });
+
+  it('warns when browser sessions cannot work: an https PUBLIC_URL over plain HTTP with no trusted proxy to say so', () => {
+    const warning = /browser sign-in keeps no session/;
+    expect(loadGatewayConfig(valid).warnings.join('\n')).toMatch(warning);
+    expect(loadGatewayConfig({ ...valid, TRUSTED_PROXIES: '10.0.0.0/8' }).warnings.join('\n')).not.toMatch(warning);
+    expect(loadGatewayConfig({ ...valid, PUBLIC_URL: 'http://gateway.internal' }).warnings.join('\n')).not.toMatch(warning);
+  });
+
+  it('is https-only (Secure cookies, HSTS) exactly when PUBLIC_URL is https', () => {
+    expect(loadGatewayConfig(valid).http).toMatchObject({ httpsOnly: true, tls: undefined });
+    expect(loadGatewayConfig({ ...valid, PUBLIC_URL: 'http://gateway.internal:8443' }).http.httpsOnly).toBe(false);
+    expect(loadGatewayConfig({ ...valid, NODE_ENV: 'development', PUBLIC_URL: undefined }).http).toMatchObject({
+      publicUrl: 'http://localhost:8443',
+      httpsOnly: false,
+    });
+  });
 });

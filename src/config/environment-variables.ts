@@ -54,6 +54,17 @@ export class EnvironmentVariables {
   @IsUrl({ require_tld: false, require_protocol: true, protocols: ['http', 'https'] })
   PUBLIC_URL?: string;
 
+  /** With TLS_KEY_FILE: the gateway serves HTTPS itself; both or neither, their contents checked in gateway-config. */
+  @ValidateIf((env: EnvironmentVariables) => env.TLS_CERT_FILE !== undefined || env.TLS_KEY_FILE !== undefined)
+  @IsNotEmpty({ message: 'TLS_CERT_FILE is required with TLS_KEY_FILE: the PEM certificate chain the gateway serves HTTPS with' })
+  @IsString()
+  TLS_CERT_FILE?: string;
+
+  @ValidateIf((env: EnvironmentVariables) => env.TLS_CERT_FILE !== undefined || env.TLS_KEY_FILE !== undefined)
+  @IsNotEmpty({ message: 'TLS_KEY_FILE is required with TLS_CERT_FILE: the PEM private key of that certificate' })
+  @IsString()
+  TLS_KEY_FILE?: string;
+
   /** Above the 60 s idle timeout of AWS load balancers and ingress-nginx: the balancer, not the gateway, must close first. */
   @WholeNumber({ min: 1 })
   CLIENT_KEEP_ALIVE_SECONDS = 65;

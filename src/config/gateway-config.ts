@@ -1,6 +1,12 @@
 import proxyaddr from '@fastify/proxy-addr';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import {
+  type ServerCertificate,
+  ServerCertificateError,
+  type ServerCertificateFiles,
+  readServerCertificate,
+} from '../tls/server-certificate';
 import { EnvironmentVariables, InvalidConfigurationError, parseEnvironment } from './environment-variables';
 
 const GOOGLE_AUTHORIZATION_ORIGIN = 'https://accounts.google.com';
@@ -30,6 +36,13 @@ export interface GatewayConfig {
     readonly host: string;
     readonly port: number;
     readonly publicUrl: string;
+    /**
+     * People reach the gateway over HTTPS only (PUBLIC_URL is https://, as it must be when the gateway
+     * terminates TLS itself): cookies are Secure and answers carry Strict-Transport-Security.
+     */
+    readonly httpsOnly: boolean;
+    /** The gateway serves HTTPS itself with this pair (TLS_CERT_FILE, TLS_KEY_FILE), reloaded on SIGHUP; plain HTTP without. */
+    readonly tls?: { readonly files: ServerCertificateFiles; readonly certificate: ServerCertificate };
     /** How long an idle client connection is kept open between requests. */
     readonly keepAliveTimeoutMs: number;
     /** On SIGTERM, how long readiness fails before the gateway closes. */
@@ -129,9 +142,32 @@ function googleEndpoints(baseUrl: string | undefined) {
   };
 }
 
+const TLS_FILE_VARIABLES: Record<keyof ServerCertificateFiles, string> = { certFile: 'TLS_CERT_FILE', keyFile: 'TLS_KEY_FILE' };
+
+/** The gateway's own certificate pair, checked now so a bad one stops the start rather than the first handshake. */
+function serverTls(env: EnvironmentVariables, problems: string[], warnings: string[]): GatewayConfig['http']['tls'] {
+  if (!env.TLS_CERT_FILE || !env.TLS_KEY_FILE) return undefined;
+  if (env.PUBLIC_URL && !/^https:/i.test(env.PUBLIC_URL)) {
+    problems.push('PUBLIC_URL: must be an https:// URL when the gateway serves HTTPS itself (TLS_CERT_FILE)');
+  }
+  const files = { certFile: env.TLS_CERT_FILE, keyFile: env.TLS_KEY_FILE };
+  try {
+    const certificate = readServerCertificate(files);
+    if (certificate.validTo.getTime() < Date.now()) {
+      warnings.push(`TLS_CERT_FILE: the certificate expired on ${certificate.validTo.toISOString()}; clients will refuse it`);
+    }
+    return { files, certificate };
+  } catch (error) {
+    if (!(error instanceof ServerCertificateError)) throw error;
+    problems.push(`${TLS_FILE_VARIABLES[error.file]}: ${error.message}`);
+    return undefined;
+  }
+}
+
 function buildConfig(env: EnvironmentVariables): GatewayConfig {
   const problems: string[] = [];
   const warnings: string[] = [];
+  const tls = serverTls(env, problems, warnings);
 
   let ca: Buffer | undefined;
   if (env.RACK_CA_FILE) {
@@ -174,7 +210,7 @@ function buildConfig(env: EnvironmentVariables): GatewayConfig {
   if (env.SESSION_MAX_MINUTES < env.SESSION_IDLE_MINUTES) {
     problems.push('SESSION_MAX_MINUTES: must be at least SESSION_IDLE_MINUTES');
   }
-  const publicUrl = (env.PUBLIC_URL ?? `http://localhost:${env.PORT}`).replace(/\/+$/, '');
+  const publicUrl = (env.PUBLIC_URL ?? `${tls ? 'https' : 'http'}://localhost:${env.PORT}`).replace(/\/+$/, '');
   const publicHost = new URL(publicUrl).hostname;
   const relyingPartyId = env.WEBAUTHN_RP_ID?.toLowerCase() ?? publicHost;
   if (publicHost !== relyingPartyId && !publicHost.endsWith(`.${relyingPartyId}`)) {
@@ -192,12 +228,22 @@ function buildConfig(env: EnvironmentVariables): GatewayConfig {
         }
       : undefined;
 
+  const httpsOnly = /^https:/i.test(publicUrl);
+  if (httpsOnly && !tls && env.TRUSTED_PROXIES.length === 0 && google) {
+    warnings.push(
+      'PUBLIC_URL is https but the gateway serves plain HTTP and trusts no proxy: browser sign-in keeps no session, since ' +
+        'the Secure session cookie is set only when a trusted proxy says the browser came over HTTPS (X-Forwarded-Proto). ' +
+        'Set TRUSTED_PROXIES to the load balancer, or TLS_CERT_FILE and TLS_KEY_FILE.',
+    );
+  }
   return {
     environment: env.NODE_ENV as GatewayConfig['environment'],
     http: {
       host: env.HOST,
       port: env.PORT,
       publicUrl,
+      httpsOnly,
+      tls,
       keepAliveTimeoutMs: env.CLIENT_KEEP_ALIVE_SECONDS * 1000,
       shutdownGraceMs: env.SHUTDOWN_GRACE_SECONDS * 1000,
     },

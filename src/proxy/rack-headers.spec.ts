@@ -105,4 +105,10 @@ describe('stripRackResponseHeaders', () => {
     stripRackResponseHeaders(headers);
     expect(headers).toEqual({ 'content-type': 'application/json', 'content-length': '2' });
   });
+
+  it("drops the rack's Strict-Transport-Security, which is its host's policy, not the gateway's", () => {
+    const headers: Record<string, string> = { 'strict-transport-security': 'max-age=0', 'content-type': 'text/plain' };
+    stripRackResponseHeaders(headers);
+    expect(headers).toEqual({ 'content-type': 'text/plain' });
+  });
 });

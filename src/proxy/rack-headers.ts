@@ -3,8 +3,12 @@ import type { IncomingHttpHeaders } from 'node:http';
 /** Hop-by-hop headers (RFC 9110 §7.6.1) and their common non-standard kin: never forwarded. */
 const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-connection', 'proxy-authorization', 'te', 'trailer', 'upgrade', 'expect'];
 
-/** Response headers that describe the rack's connection to us, not ours to the client. */
-const HOP_BY_HOP_RESPONSE = ['keep-alive', 'proxy-connection', 'proxy-authenticate', 'trailer', 'upgrade'];
+/**
+ * Response headers that describe the rack's connection to us, not ours to the client. The rack's
+ * Strict-Transport-Security is its host's policy; the gateway's host has its own (bootstrap), which a
+ * rack's `max-age=0` must not cancel.
+ */
+const HOP_BY_HOP_RESPONSE = ['keep-alive', 'proxy-connection', 'proxy-authenticate', 'trailer', 'upgrade', 'strict-transport-security'];
 
 /**
  * Headers a client must not be able to send to the rack through the gateway: its cookies, the rack's

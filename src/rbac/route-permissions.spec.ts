@@ -67,6 +67,7 @@ describe('route permissions', () => {
       'HealthController',
       'MeController',
       'MetricsController',
+      'MfaController',
       'ProxyController',
       'RolesController',
       'TokensController',

@@ -51,10 +51,15 @@ export class ConvoxCli {
     private readonly gatewayUrl: URL,
     /** The CLI's HOME and XDG config directory, removed by dispose(). */
     readonly home: string,
+    private readonly trustedCaFile: string | undefined,
   ) {}
 
-  static async create(binary: string, gatewayUrl: string): Promise<ConvoxCli> {
-    return new ConvoxCli(binary, new URL(gatewayUrl), await mkdtemp(join(tmpdir(), 'rgw-convox-home-')));
+  /**
+   * `trustedCaFile`: a CA bundle for an https:// gateway, given to the CLI the way Go programs take one
+   * on Linux (SSL_CERT_FILE), as a user with a private CA would.
+   */
+  static async create(binary: string, gatewayUrl: string, { trustedCaFile }: { trustedCaFile?: string } = {}): Promise<ConvoxCli> {
+    return new ConvoxCli(binary, new URL(gatewayUrl), await mkdtemp(join(tmpdir(), 'rgw-convox-home-')), trustedCaFile);
   }
 
   /** RACK_URL as the README tells users to write it. Tokens are `[A-Za-z0-9_-]`, safe unescaped. */
@@ -71,6 +76,7 @@ export class ConvoxCli {
         HOME: this.home,
         XDG_CONFIG_HOME: join(this.home, '.config'),
         RACK_URL: this.rackUrl(options.token),
+        ...(this.trustedCaFile ? { SSL_CERT_FILE: this.trustedCaFile } : {}),
       },
       stdio: ['pipe', 'pipe', 'pipe'],
     });

@@ -40,11 +40,13 @@ export interface TestGateway {
 export async function startTestGateway(options: TestGatewayOptions): Promise<TestGateway> {
   const database: TestDatabase = await createTestDatabase();
   const port = await freePort();
+  // With TLS_CERT_FILE the gateway serves HTTPS itself; clients then need the issuing CA (test-certificates).
+  const url = `${options.env?.TLS_CERT_FILE ? 'https' : 'http'}://127.0.0.1:${port}`;
   const config = loadGatewayConfig({
     NODE_ENV: 'test',
     PORT: String(port),
     HOST: '127.0.0.1',
-    PUBLIC_URL: `http://127.0.0.1:${port}`,
+    PUBLIC_URL: url,
     RACK_HOST: options.rackUrl,
     RACK_TOKEN: options.rackToken,
     APP_SECRET_KEY: 'test-secret-key-that-is-long-enough-0123456789',
@@ -77,7 +79,7 @@ export async function startTestGateway(options: TestGatewayOptions): Promise<Tes
   const createUser = (email: string, role: UserRole) => users.create(email, role);
   return {
     app,
-    url: `http://127.0.0.1:${port}`,
+    url,
     config,
     logs,
     createUser,

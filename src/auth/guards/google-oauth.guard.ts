@@ -30,7 +30,7 @@ export class GoogleOAuthGuard extends AuthGuard('google') {
     }
     const request = context.switchToHttp().getRequest<SignInRequest>();
     const reply = context.switchToHttp().getResponse<FastifyReply>();
-    request.signInState = new SignInStateCookie(request, reply, this.config.http.publicUrl.startsWith('https:'));
+    request.signInState = new SignInStateCookie(request, reply, this.config.http.httpsOnly);
     return super.canActivate(context);
   }
 
