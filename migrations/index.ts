@@ -2,6 +2,7 @@ import { CreateUsersTokensSessions1764380000000 } from './1764380000000-CreateUs
 import { AddRolesAndAppScopes1764390000000 } from './1764390000000-AddRolesAndAppScopes';
 import { CreateAuditTrail1764400000000 } from './1764400000000-CreateAuditTrail';
 import { CreateMfa1764410000000 } from './1764410000000-CreateMfa';
+import { CreateSettings1764420000000 } from './1764420000000-CreateSettings';
 
 /** Every migration, oldest first. Listed explicitly so the app, the CLI and tests run the same set. */
 export const migrations = [
@@ -9,4 +10,5 @@ export const migrations = [
   AddRolesAndAppScopes1764390000000,
   CreateAuditTrail1764400000000,
   CreateMfa1764410000000,
+  CreateSettings1764420000000,
 ];

@@ -69,6 +69,7 @@ describe('route permissions', () => {
       'MetricsController',
       'MfaController',
       'ProxyController',
+      'ReadOnlyController',
       'RolesController',
       'TokensController',
       'UsersController',

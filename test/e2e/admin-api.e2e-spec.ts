@@ -205,6 +205,7 @@ describe('the admin API', () => {
         '/api/v1/mfa/webauthn/registration-options',
         '/api/v1/mfa/webauthn/registrations',
         '/api/v1/roles',
+        '/api/v1/settings/read-only',
         '/api/v1/tokens',
         '/api/v1/tokens/{id}',
         '/api/v1/users',

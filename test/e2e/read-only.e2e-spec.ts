@@ -1,3 +1,6 @@
+import { Clock } from '../../src/common/clock';
+import { UsersService } from '../../src/users/users.service';
+import { AuthenticatorApp } from '../support/authenticators/authenticator-app';
 import { rackAndGateway } from '../support/gateway-fixture';
 import { growth, requests, scrape } from '../support/metrics-scrape';
 import { basicAuth, firstProcessId } from '../support/test-gateway';
@@ -124,5 +127,66 @@ describe('read-only mode', () => {
     const readiness = await fetch(`${fixture.gateway.url}/api/v1/health/ready`);
     expect(readiness.status).toBe(200);
     expect(await readiness.json()).toMatchObject({ status: 'ok', info: { instance: { status: 'up', readOnly: true } } });
+  });
+});
+
+/** An admin's run-time switch: settings:update with a second factor in the request, applied at once, recorded. */
+describe('read-only mode turned on by an admin', () => {
+  const fixture = rackAndGateway({ env: { MFA_REQUIRED: 'true' } });
+  let admin: string;
+  let app: AuthenticatorApp;
+  let now = Date.UTC(2026, 11, 2, 10, 0, 0);
+
+  beforeAll(async () => {
+    jest.spyOn(fixture.gateway.app.get(Clock), 'now').mockImplementation(() => new Date(now));
+    ({ token: admin } = await fixture.gateway.createUserWithToken('admin@example.com', 'admin'));
+    const started = (await (await call('POST', '/api/v1/mfa/totp', admin, {})).json()) as { id: string; otpauth_uri: string };
+    app = new AuthenticatorApp(started.otpauth_uri);
+    expect((await call('POST', `/api/v1/mfa/totp/${started.id}/confirm`, admin, { code: app.codeAt(now) })).status).toBe(200);
+  });
+
+  afterAll(() => jest.restoreAllMocks());
+
+  function call(method: string, path: string, token: string, body?: unknown, headers: Record<string, string> = {}) {
+    return fetch(`${fixture.gateway.url}${path}`, {
+      method,
+      headers: { authorization: basicAuth(token), ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  }
+
+  it('needs settings:update and a code with the request, then refuses writes until turned off', async () => {
+    const { token: deployer, user } = await fixture.gateway.createUserWithToken('deployer@example.com', 'deployer');
+    await fixture.gateway.app.get(UsersService).setMfaEnrolled(user.id, new Date(now));
+    expect((await call('PUT', '/api/v1/settings/read-only', deployer, { enabled: true })).status).toBe(403);
+
+    now += 30_000;
+    expect((await call('PUT', '/api/v1/settings/read-only', admin, { enabled: true })).status).toBe(401);
+    const on = await call(
+      'PUT',
+      '/api/v1/settings/read-only',
+      admin,
+      { enabled: true, reason: 'rack upgrade' },
+      { 'x-mfa-totp': app.codeAt(now) },
+    );
+    expect(on.status).toBe(200);
+    expect(await on.json()).toMatchObject({ enabled: true, source: 'setting', reason: 'rack upgrade', changedBy: 'admin@example.com' });
+
+    fixture.rack.reset();
+    const refused = await call('POST', '/apps/myapp/services/web/restart', admin, undefined, { 'x-mfa-totp': app.codeAt(now, 1) });
+    expect(refused.status).toBe(503);
+    expect(await refused.text()).toBe(`${READ_ONLY_REFUSAL}\n`);
+    expect((await call('GET', '/apps', admin)).status).toBe(200);
+    expect(fixture.rack.requests().map((entry) => `${entry.method} ${entry.path}`)).toEqual(['GET /apps']);
+    expect(
+      ((await (await call('GET', '/api/v1/health/ready', admin)).json()) as { info: { instance: { readOnly: boolean } } }).info.instance
+        .readOnly,
+    ).toBe(true);
+
+    now += 60_000;
+    const off = await call('PUT', '/api/v1/settings/read-only', admin, { enabled: false }, { 'x-mfa-totp': app.codeAt(now) });
+    expect(await off.json()).toMatchObject({ enabled: false, source: null });
+    now += 30_000;
+    expect((await call('POST', '/apps/myapp/services/web/restart', admin, undefined, { 'x-mfa-totp': app.codeAt(now) })).status).toBe(200);
   });
 });

@@ -4,6 +4,7 @@ import { ApiTokenEntity } from '../../src/tokens/api-token.entity';
 import { MfaMethodEntity } from '../../src/mfa/mfa-method.entity';
 import { MfaBackupCodeEntity, MfaChallengeEntity, MfaFailureEntity, MfaUsedTotpStepEntity } from '../../src/mfa/mfa-records.entity';
 import { SessionEntity } from '../../src/auth/session.entity';
+import { GatewaySettingEntity } from '../../src/settings/gateway-setting.entity';
 import { dataSourceOptions } from '../../src/database/data-source-options';
 import { EmbeddedPostgres } from '../../src/database/embedded-postgres';
 import { UserEntity } from '../../src/users/user.entity';
@@ -21,6 +22,7 @@ const ENTITIES = [
   MfaUsedTotpStepEntity,
   MfaChallengeEntity,
   MfaFailureEntity,
+  GatewaySettingEntity,
 ];
 
 describe('entities and migrations', () => {

@@ -1,13 +1,16 @@
 import type { ExecutionContext } from '@nestjs/common';
 import type { GatewayConfig } from '../../config/gateway-config';
 import type { AllowedRackRequest } from '../../rbac/rack-authorizer.service';
+import type { GatewaySettings } from '../../settings/gateway-settings.service';
 import { RACK_ROUTES, type RackRoute } from '../../rbac/rack-route-table';
 import { ReadOnlyModeError } from '../read-only.errors';
 import { ReadOnlyMode } from '../read-only-mode';
 import { ReadOnlyGuard } from './read-only.guard';
 
+/** READ_ONLY from the environment; no run-time setting (test/e2e/read-only.e2e-spec.ts drives that one). */
 function guard(readOnly: boolean): ReadOnlyGuard {
-  return new ReadOnlyGuard(new ReadOnlyMode({ operations: { readOnly } } as GatewayConfig));
+  const noSettings = { get: () => undefined } as unknown as GatewaySettings;
+  return new ReadOnlyGuard(new ReadOnlyMode({ operations: { readOnly } } as GatewayConfig, noSettings));
 }
 
 /** A request as the policy guard leaves it: with the matched route, or none on the gateway's own API. */
