@@ -16,7 +16,7 @@ import { AppModule } from './app.module';
 import { DatabaseSessionStore } from './auth/database-session.store';
 import './auth/session.types';
 import { registerGatewayBodyParser } from './common/gateway-body-parser';
-import { isGatewayPath } from './common/gateway-paths';
+import { isGatewayPath, isUiPath } from './common/gateway-paths';
 import { rackRouteTableMarkdown } from './rbac/role-catalogue';
 import type { GatewayConfig } from './config/gateway-config';
 import { describeServerCertificate, httpsServerOptions } from './tls/server-certificate';
@@ -165,18 +165,41 @@ function registerPassportReplyShims(fastify: FastifyInstance): void {
 }
 
 /**
+ * What the pages under /ui/ may load: their own script and stylesheet, the QR code (a data URL), calls
+ * to the gateway. Nothing inline, nothing from elsewhere, not framed, forms posted only here.
+ */
+const PAGE_CONTENT_SECURITY_POLICY = {
+  defaultSrc: ["'none'"],
+  scriptSrc: ["'self'"],
+  styleSrc: ["'self'"],
+  imgSrc: ["'self'", 'data:'],
+  connectSrc: ["'self'"],
+  formAction: ["'self'"],
+  frameAncestors: ["'none'"],
+  baseUri: ["'none'"],
+};
+
+/**
  * Browser-facing security headers on the gateway's own pages and API; rack answers pass untouched.
  * Strict-Transport-Security is not helmet's to send: the server puts it on every answer, rack paths
- * included, and only when the gateway is reached over HTTPS.
+ * included, and only when the gateway is reached over HTTPS. The pages get a strict CSP, and are never
+ * stored: they carry CSRF tokens, TOTP secrets, backup codes.
  */
 function registerSecurityHeaders(fastify: FastifyInstance): void {
   const applyHelmet = helmet({ strictTransportSecurity: false });
+  const applyPageHelmet = helmet({
+    strictTransportSecurity: false,
+    contentSecurityPolicy: { useDefaults: false, directives: PAGE_CONTENT_SECURITY_POLICY },
+    xFrameOptions: { action: 'deny' },
+  });
   fastify.addHook('onRequest', (request, reply, done) => {
     if (!isGatewayPath(request.url)) {
       done();
       return;
     }
-    applyHelmet(request.raw, reply.raw, (error?: unknown) => done(error as Error | undefined));
+    const onPage = isUiPath(request.url);
+    if (onPage) void reply.header('cache-control', 'no-store');
+    (onPage ? applyPageHelmet : applyHelmet)(request.raw, reply.raw, (error?: unknown) => done(error as Error | undefined));
   });
 }
 

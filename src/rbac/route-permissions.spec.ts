@@ -68,9 +68,11 @@ describe('route permissions', () => {
       'MeController',
       'MetricsController',
       'MfaController',
+      'MfaPagesController',
       'ProxyController',
       'RolesController',
       'TokensController',
+      'UiAssetsController',
       'UsersController',
     ]);
   });
