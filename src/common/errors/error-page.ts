@@ -13,6 +13,7 @@ export function errorPage(status: number, message: string, errors: readonly stri
         <meta charset="utf-8" />
         <meta name="viewport" content="width=device-width, initial-scale=1" />
         <title>${title} · Rack Gateway</title>
+        <link rel="icon" href="data:," />
         <link rel="stylesheet" href="/ui/assets/ui.css" />
       </head>
       <body>

@@ -8,7 +8,10 @@ export interface LayoutOptions {
   readonly script?: boolean;
 }
 
-/** The document around every page: no inline script or style, so the pages' CSP can forbid both. */
+/**
+ * The document around every page: no inline script or style, so the pages' CSP can forbid both. The
+ * empty icon keeps browsers from asking /favicon.ico, a rack path, for one on every page.
+ */
 export function layout({ title, csrfToken, script }: LayoutOptions, content: SafeHtml): string {
   return html`<!doctype html>
     <html lang="en">
@@ -17,6 +20,7 @@ export function layout({ title, csrfToken, script }: LayoutOptions, content: Saf
         <meta name="viewport" content="width=device-width, initial-scale=1" />
         ${csrfToken === undefined ? null : html`<meta name="csrf-token" content="${csrfToken}" />`}
         <title>${title} · Rack Gateway</title>
+        <link rel="icon" href="data:," />
         <link rel="stylesheet" href="/ui/assets/ui.css" />
         ${script ? html`<script src="/ui/assets/mfa.js" defer></script>` : null}
       </head>
