@@ -18,6 +18,15 @@ export default tseslint.config(
     },
   },
   {
+    // The pages' one browser script: plain JavaScript, outside the TypeScript project.
+    files: ['src/ui/assets/**/*.js'],
+    extends: [tseslint.configs.disableTypeChecked],
+    languageOptions: {
+      sourceType: 'script',
+      globals: Object.fromEntries(['atob', 'btoa', 'document', 'fetch', 'navigator', 'window'].map((name) => [name, 'readonly'])),
+    },
+  },
+  {
     // Jest's asymmetric matchers (expect.any, expect.stringContaining) are typed as any.
     files: ['test/**/*.ts', 'src/**/*.spec.ts'],
     rules: { '@typescript-eslint/no-unsafe-assignment': 'off' },

@@ -29,6 +29,7 @@ import { ReadOnlyGuard } from './read-only/guards/read-only.guard';
 import { ReadOnlyModule } from './read-only/read-only.module';
 import { SecretsModule } from './secrets/secrets.module';
 import { TokensModule } from './tokens/tokens.module';
+import { UiModule } from './ui/ui.module';
 import { UsersModule } from './users/users.module';
 
 /** Headers that carry credentials; never written to a log line. */
@@ -71,6 +72,7 @@ export class AppModule {
         AuthModule,
         RbacModule,
         MfaModule,
+        UiModule,
         HealthModule,
         MetricsModule,
         SecretsModule,
@@ -88,7 +90,7 @@ export class AppModule {
         { provide: APP_GUARD, useExisting: RackRequestGuard },
         // 2. Who is calling: a gateway token, or (gateway API only) a browser session.
         { provide: APP_GUARD, useExisting: AuthenticationGuard },
-        // 3. Cookie-authenticated state changes must carry the session's CSRF token.
+        // 3. Cookie-authenticated state changes must carry the session's CSRF token (X-CSRF-Token, or a page form's _csrf).
         { provide: APP_GUARD, useExisting: CsrfGuard },
         // 4. CASL policy: the rack route table for proxied requests, @Authorize on admin routes.
         { provide: APP_GUARD, useExisting: PolicyGuard },
@@ -102,7 +104,7 @@ export class AppModule {
         { provide: APP_INTERCEPTOR, useExisting: AuditInterceptor },
         // Request bodies and params: validated DTOs only, unknown fields refused.
         { provide: APP_PIPE, useValue: new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }) },
-        // Errors: the rack's shape on proxied paths, problem+json on the gateway API.
+        // Errors: the rack's shape on proxied paths, problem+json on the gateway API, an HTML page on /ui/.
         { provide: APP_FILTER, useClass: GatewayExceptionFilter },
       ],
     };

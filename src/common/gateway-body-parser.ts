@@ -1,11 +1,13 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { IncomingMessage } from 'node:http';
 import { readBoundedBody } from './bounded-body';
-import { isGatewayPath } from './gateway-paths';
+import { isGatewayPath, isUiPath } from './gateway-paths';
 import { exceedsNestingDepth } from './json-depth';
 
 /** The gateway's own API takes small JSON documents; anything bigger is a mistake or an attack. */
 const GATEWAY_BODY_LIMIT_BYTES = 1024 * 1024;
+/** A page's form carries a code and a few hidden fields. */
+const FORM_BODY_LIMIT_BYTES = 16 * 1024;
 /**
  * The deepest body the API takes nests 2 levels (a user's appScopes); the recursive walkers after the
  * parser (class-transformer, class-validator) overflow the stack at about 1,500, answering 500.
@@ -21,8 +23,12 @@ class BodyError extends Error {
   }
 }
 
+function mediaTypeOf(contentType: string | undefined): string | undefined {
+  return contentType?.split(';', 1)[0].trim().toLowerCase();
+}
+
 function isJson(contentType: string | undefined): boolean {
-  const mediaType = contentType?.split(';', 1)[0].trim().toLowerCase();
+  const mediaType = mediaTypeOf(contentType);
   return mediaType === 'application/json' || (mediaType?.startsWith('application/') === true && mediaType.endsWith('+json'));
 }
 
@@ -30,6 +36,8 @@ function isJson(contentType: string | undefined): boolean {
  * One content-type parser for everything. On proxied paths it reads nothing, so the raw request stays
  * an unread stream for http-proxy (a multi-gigabyte upload is never buffered). On the gateway's API it
  * reads JSON, up to a size and a nesting depth, with Fastify's own prototype-poisoning-safe parser.
+ * The pages under /ui/ post HTML forms, and take nothing else; the API takes no forms, which any other
+ * site's page can send without asking the browser first.
  */
 export function registerGatewayBodyParser(fastify: FastifyInstance): void {
   const parseJson = fastify.getDefaultJsonParser('error', 'error');
@@ -39,6 +47,10 @@ export function registerGatewayBodyParser(fastify: FastifyInstance): void {
     (request: FastifyRequest, payload: IncomingMessage, done: (error: Error | null, body?: unknown) => void) => {
       if (!isGatewayPath(request.url)) {
         done(null);
+        return;
+      }
+      if (isUiPath(request.url)) {
+        parseForm(request, payload, done);
         return;
       }
       if (!isJson(request.headers['content-type'])) {
@@ -61,5 +73,18 @@ export function registerGatewayBodyParser(fastify: FastifyInstance): void {
         );
       }, done);
     },
+  );
+}
+
+function parseForm(request: FastifyRequest, payload: IncomingMessage, done: (error: Error | null, body?: unknown) => void): void {
+  if (mediaTypeOf(request.headers['content-type']) !== 'application/x-www-form-urlencoded') {
+    payload.resume();
+    done(new BodyError(415, 'the gateway pages accept application/x-www-form-urlencoded forms only'));
+    return;
+  }
+  readBoundedBody(payload, FORM_BODY_LIMIT_BYTES).then(
+    // fromEntries defines each field as the object's own property: a field named __proto__ stays a field.
+    (body) => done(null, Object.fromEntries(new URLSearchParams(body.toString('utf8')))),
+    done,
   );
 }

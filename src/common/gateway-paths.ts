@@ -12,3 +12,8 @@ export function isGatewayPath(url: string): boolean {
     url.startsWith('/ui?')
   );
 }
+
+/** The gateway's pages: browsers only, so a session is their one credential, and forms their bodies. */
+export function isUiPath(url: string): boolean {
+  return url.startsWith('/ui/') || url === '/ui' || url.startsWith('/ui?');
+}

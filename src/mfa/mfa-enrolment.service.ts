@@ -48,9 +48,13 @@ export class MfaEnrolment {
     const id = randomUUID();
     const secret = newTotpSecret();
     await this.methods.insert({ id, userId: user.id, kind: 'totp', label, totpSecret: this.keys.sealTotpSecret(secret, id) });
-    const otpauthUri = totpUri(secret, user.email, ISSUER);
-    const svg = await qrCodeSvg(otpauthUri, { type: 'svg', errorCorrectionLevel: 'M', margin: 2 });
-    return { id, secret: totpSecretBase32(secret), otpauthUri, qrCode: `data:image/svg+xml;base64,${Buffer.from(svg).toString('base64')}` };
+    return this.present(user, id, secret);
+  }
+
+  /** A pending TOTP method shown again (a mistyped code), with its secret: the app already scanned it. */
+  async resumeTotp(user: UserEntity, id: string): Promise<StartedTotpEnrolment> {
+    const method = await this.pendingTotp(user.id, id);
+    return this.present(user, id, this.keys.openTotpSecret(method.totpSecret as Buffer, id));
   }
 
   /**
@@ -58,12 +62,7 @@ export class MfaEnrolment {
    * backup codes, returned this once; null when they had a method already (regenerate for new ones).
    */
   async confirmTotp(user: UserEntity, id: string, code: string): Promise<{ backupCodes: string[] | null }> {
-    const method = await this.methods
-      .createQueryBuilder('method')
-      .addSelect('method.totpSecret')
-      .where({ id, userId: user.id, kind: 'totp', confirmedAt: IsNull() })
-      .getOne();
-    if (!method) throw new MfaMethodNotFoundError(id);
+    const method = await this.pendingTotp(user.id, id);
     const refusal = await this.secondFactors.spendTotpCode(user.id, this.keys.openTotpSecret(method.totpSecret as Buffer, id), code);
     if (refusal)
       throw new BadRequestException({ code: 'invalid_code', message: `the code does not confirm this authenticator: ${refusal}` });
@@ -118,6 +117,22 @@ export class MfaEnrolment {
 
   async unusedBackupCodes(userId: string): Promise<number> {
     return this.backupCodes.countBy({ userId, usedAt: IsNull() });
+  }
+
+  private async pendingTotp(userId: string, id: string): Promise<MfaMethodEntity> {
+    const method = await this.methods
+      .createQueryBuilder('method')
+      .addSelect('method.totpSecret')
+      .where({ id, userId, kind: 'totp', confirmedAt: IsNull() })
+      .getOne();
+    if (!method) throw new MfaMethodNotFoundError(id);
+    return method;
+  }
+
+  private async present(user: UserEntity, id: string, secret: Buffer): Promise<StartedTotpEnrolment> {
+    const otpauthUri = totpUri(secret, user.email, ISSUER);
+    const svg = await qrCodeSvg(otpauthUri, { type: 'svg', errorCorrectionLevel: 'M', margin: 2 });
+    return { id, secret: totpSecretBase32(secret), otpauthUri, qrCode: `data:image/svg+xml;base64,${Buffer.from(svg).toString('base64')}` };
   }
 
   private async afterMethodAdded(user: UserEntity, kind: 'totp' | 'webauthn'): Promise<{ backupCodes: string[] | null }> {

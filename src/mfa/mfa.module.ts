@@ -27,6 +27,7 @@ import { WebAuthnCeremonies } from './webauthn-ceremonies';
   ],
   controllers: [MfaController],
   providers: [MfaKeys, MfaEvents, WebAuthnCeremonies, SecondFactors, MfaEnrolment, StepUpWindows, MfaGuard],
-  exports: [MfaGuard, MfaEvents],
+  // The services too, for the pages (ui) that put a face on the same operations.
+  exports: [MfaGuard, MfaEvents, MfaEnrolment, SecondFactors, StepUpWindows],
 })
 export class MfaModule {}

@@ -68,10 +68,12 @@ describe('route permissions', () => {
       'MeController',
       'MetricsController',
       'MfaController',
+      'MfaPagesController',
       'ProxyController',
       'ReadOnlyController',
       'RolesController',
       'TokensController',
+      'UiAssetsController',
       'UsersController',
     ]);
   });

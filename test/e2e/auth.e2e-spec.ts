@@ -105,7 +105,7 @@ describe('Google sign-in, sessions and CSRF', () => {
     expect(rack.requests()[0].headers['convox-actor']).toBe(ADMIN);
   });
 
-  it('sets the session cookie HttpOnly, SameSite and scoped to the API', async () => {
+  it('sets the session cookie HttpOnly and SameSite, for the API and the pages alike', async () => {
     const browser = new Browser();
     oauth.queueLogin({ email: ADMIN });
     const login = await browser.get(`${gateway.url}/api/v1/auth/login`);
@@ -115,7 +115,24 @@ describe('Google sign-in, sessions and CSRF', () => {
     const cookie = callback.headers.getSetCookie().find((header) => header.startsWith('rgw_session='));
     expect(cookie).toMatch(/HttpOnly/i);
     expect(cookie).toMatch(/SameSite=Lax/i);
-    expect(cookie).toMatch(/Path=\/api\//);
+    expect(cookie).toMatch(/Path=\/;/);
+  });
+
+  it('never takes the session on a rack path, nor passes its cookie on to the rack', async () => {
+    const browser = new Browser();
+    expect((await signIn(browser, ADMIN)).response.status).toBe(200);
+    rack.clearRequests();
+
+    const proxied = await browser.get(`${gateway.url}/apps`);
+    expect(proxied.status).toBe(401);
+    expect(proxied.headers.getSetCookie()).toEqual([]);
+    expect(rack.requests()).toEqual([]);
+
+    const { token } = await gateway.createUserWithToken('cookie-and-token@example.com', 'viewer');
+    const withToken = await browser.get(`${gateway.url}/apps`, { authorization: basicAuth(token) });
+    expect(withToken.status).toBe(200);
+    expect(rack.requests()[0].headers.cookie).toBeUndefined();
+    expect(rack.requests()[0].headers['convox-actor']).toBe('cookie-and-token@example.com');
   });
 
   it('gives a new session at sign-in: a session cookie planted before it signs nobody in', async () => {

@@ -16,6 +16,11 @@ export interface TestGatewayOptions {
   readonly rackToken: string;
   /** Origin of the mock OAuth provider; Google sign-in is off without it. */
   readonly oauthUrl?: string;
+  /**
+   * The host name in PUBLIC_URL (and `url`); the gateway listens on 127.0.0.1 either way. A real
+   * browser's WebAuthn needs a name, `localhost`: an IP address cannot be a relying party id.
+   */
+  readonly publicHost?: string;
   /** Any further environment variables, exactly as an operator would set them. */
   readonly env?: Record<string, string>;
   /** Wraps the application module, e.g. to register one more pipeline stage. */
@@ -41,7 +46,7 @@ export async function startTestGateway(options: TestGatewayOptions): Promise<Tes
   const database: TestDatabase = await createTestDatabase();
   const port = await freePort();
   // With TLS_CERT_FILE the gateway serves HTTPS itself; clients then need the issuing CA (test-certificates).
-  const url = `${options.env?.TLS_CERT_FILE ? 'https' : 'http'}://127.0.0.1:${port}`;
+  const url = `${options.env?.TLS_CERT_FILE ? 'https' : 'http'}://${options.publicHost ?? '127.0.0.1'}:${port}`;
   const config = loadGatewayConfig({
     NODE_ENV: 'test',
     PORT: String(port),

@@ -1,7 +1,9 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { isGatewayPath } from '../gateway-paths';
+import { isGatewayPath, isUiPath } from '../gateway-paths';
 import { answerHeadersOf } from './answer-headers';
+import { answerPageOf } from './answer-page';
+import { errorPage } from './error-page';
 import { RequestRefusals } from './request-refusals';
 import { problemDetails } from './problem-details';
 import { BASIC_CHALLENGE, rackErrorBody } from './rack-error-body';
@@ -60,7 +62,8 @@ function normalise(exception: unknown): NormalisedError {
 
 /**
  * One place that turns every error into the shape its caller reads: the rack's own error format on
- * proxied paths (so the convox CLI prints it), RFC 9457 problem+json on the gateway's API.
+ * proxied paths (so the convox CLI prints it), RFC 9457 problem+json on the gateway's API, an HTML
+ * page on its pages under /ui/.
  */
 @Catch()
 export class GatewayExceptionFilter implements ExceptionFilter {
@@ -81,6 +84,13 @@ export class GatewayExceptionFilter implements ExceptionFilter {
     }
     const answerHeaders = answerHeadersOf(exception);
     if (answerHeaders) reply.headers(answerHeaders);
+    if (isUiPath(request.url)) {
+      reply
+        .status(error.status)
+        .header('content-type', 'text/html; charset=utf-8')
+        .send(answerPageOf(exception) ?? errorPage(error.status, error.message, error.errors));
+      return;
+    }
     if (isGatewayPath(request.url)) {
       reply
         .status(error.status)

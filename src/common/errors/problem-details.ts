@@ -26,6 +26,11 @@ const TITLES: Record<number, string> = {
   504: 'Gateway Timeout',
 };
 
+/** The reason phrase of a status, as problem details and error pages title it. */
+export function statusTitle(status: number): string {
+  return TITLES[status] ?? 'Error';
+}
+
 export function problemDetails(status: number, code: string, detail: string, errors?: readonly string[]): ProblemDetails {
-  return { type: 'about:blank', title: TITLES[status] ?? 'Error', status, detail, code, ...(errors ? { errors } : {}) };
+  return { type: 'about:blank', title: statusTitle(status), status, detail, code, ...(errors ? { errors } : {}) };
 }

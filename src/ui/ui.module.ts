@@ -1,0 +1,17 @@
+import { Module } from '@nestjs/common';
+import { MfaModule } from '../mfa/mfa.module';
+import { MfaPagesController } from './mfa-pages.controller';
+import { MfaPages } from './mfa-pages.service';
+import { UiAssetsController } from './ui-assets.controller';
+
+/**
+ * The pages a person needs in a browser, rendered on the server under /ui/: the second-factor challenge
+ * after Google sign-in, and enrolment. Forms work without script; only security keys need the one
+ * script served beside them.
+ */
+@Module({
+  imports: [MfaModule],
+  controllers: [MfaPagesController, UiAssetsController],
+  providers: [MfaPages],
+})
+export class UiModule {}
