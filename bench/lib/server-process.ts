@@ -1,5 +1,5 @@
 import { ChildProcess, execFileSync, fork } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ControlMessage, ProfileAnswer, isProfileAnswer, isServerReadyMessage } from './child-protocol';
@@ -29,9 +29,24 @@ export function compileForBench(): { build: string; remove: () => void } {
   const build = mkdtempSync(join(tmpdir(), 'rgw-bench-'));
   execFileSync(
     join(REPOSITORY, 'node_modules', '.bin', 'swc'),
-    ['src', 'migrations', 'bench', '-d', build, '--config-file', '.swcrc', '--ignore', '**/*.spec.ts', '--quiet'],
+    [
+      'src',
+      'migrations',
+      'bench',
+      '-d',
+      build,
+      '--config-file',
+      '.swcrc',
+      '--ignore',
+      '**/*.spec.ts',
+      '--ignore',
+      'src/ui/assets/**',
+      '--quiet',
+    ],
     { cwd: REPOSITORY, stdio: 'inherit' },
   );
+  // The pages' script and stylesheet are served as they are, as `npm run build` copies them.
+  cpSync(join(REPOSITORY, 'src', 'ui', 'assets'), join(build, 'src', 'ui', 'assets'), { recursive: true });
   const remove = () => rmSync(build, { recursive: true, force: true });
   // Also when the runner dies half way (its children exit when it disconnects).
   process.once('exit', remove);
