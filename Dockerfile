@@ -29,6 +29,8 @@ USER node
 EXPOSE 8443
 # Docker (and compose, swarm) mark the container unhealthy when readiness fails: the database is
 # gone, or the gateway is draining. node, not curl: the slim image has no curl, and node has fetch.
+# Over HTTPS when the gateway serves TLS itself: its certificate names the public host, not
+# 127.0.0.1, so this one local probe skips verification.
 HEALTHCHECK --interval=10s --timeout=5s --start-period=30s --retries=3 \
-  CMD ["node", "-e", "fetch(`http://127.0.0.1:${process.env.PORT}/api/v1/health/ready`).then((answer) => process.exit(answer.ok ? 0 : 1), () => process.exit(1))"]
+  CMD ["node", "-e", "const tls = Boolean(process.env.TLS_CERT_FILE); if (tls) process.env.NODE_TLS_REJECT_UNAUTHORIZED = '0'; fetch(`${tls ? 'https' : 'http'}://127.0.0.1:${process.env.PORT}/api/v1/health/ready`).then((answer) => process.exit(answer.ok ? 0 : 1), () => process.exit(1))"]
 CMD ["node", "dist/src/main.js"]

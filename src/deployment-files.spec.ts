@@ -155,11 +155,14 @@ describe('the Dockerfile', () => {
     expect(last('EXPOSE')?.args).toBe(String(DEFAULT_PORT));
   });
 
-  it('checks readiness with node (the slim image has no curl), on the port the gateway listens on', () => {
+  it('checks readiness with node (the slim image has no curl), on the port the gateway listens on, over HTTPS with TLS', () => {
     const check = last('HEALTHCHECK')?.args ?? '';
     const [command, ...args] = execForm(check.slice(check.indexOf('CMD ')));
     expect(command).toBe('node');
-    expect(args.join(' ')).toContain(`http://127.0.0.1:\${process.env.PORT}${readinessPath()}\``);
+    const script = args.join(' ');
+    expect(script).toContain(`://127.0.0.1:\${process.env.PORT}${readinessPath()}\``);
+    expect(script).toContain("`${tls ? 'https' : 'http'}://");
+    expect(script).toContain('Boolean(process.env.TLS_CERT_FILE)');
   });
 });
 

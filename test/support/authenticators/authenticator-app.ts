@@ -17,6 +17,11 @@ export class AuthenticatorApp {
     this.secret = decodeBase32(url.searchParams.get('secret') ?? '');
   }
 
+  /** The raw secret in hex, to look for in places it must never be. */
+  get secretHex(): string {
+    return this.secret.toString('hex');
+  }
+
   /** The code shown at `at` (epoch ms); `stepOffset` moves to the neighbouring 30-second step. */
   codeAt(at: number, stepOffset = 0): string {
     const counter = Math.floor(at / 1000 / 30) + stepOffset;
