@@ -1,10 +1,11 @@
 import { DataSource } from 'typeorm';
 import { Clock } from '../../src/common/clock';
 import { UsersService } from '../../src/users/users.service';
-import { MockOAuthProvider, startMockOAuthProvider } from '../support/mock-oauth';
-import { MockRack, startMockRack } from '../support/mock-rack';
+import type { MockOAuthProvider } from '../support/mock-oauth';
+import type { MockRack } from '../support/mock-rack';
 import { Browser } from '../support/browser';
-import { TEST_OAUTH_CLIENT, TestGateway, basicAuth, startTestGateway } from '../support/test-gateway';
+import { startSignInStack } from '../support/sign-in-stack';
+import { type TestGateway, basicAuth } from '../support/test-gateway';
 
 const ADMIN = 'boss@example.com';
 const MINUTE_MS = 60_000;
@@ -18,19 +19,6 @@ const SECURITY_HEADERS = [
   'cross-origin-opener-policy',
   'referrer-policy',
 ];
-
-/** A gateway with Google sign-in against the mock provider, and the rack behind it. */
-async function startSignInStack(env: Record<string, string>) {
-  const rack = await startMockRack();
-  const oauth = await startMockOAuthProvider({ ...TEST_OAUTH_CLIENT, redirectUris: [] });
-  const gateway = await startTestGateway({ rackUrl: rack.url, rackToken: rack.password, oauthUrl: oauth.url, env });
-  oauth.allowRedirectUri(`${gateway.url}/api/v1/auth/callback`);
-  const close = async () => {
-    await gateway.close();
-    await Promise.all([rack.close(), oauth.close()]);
-  };
-  return { rack, oauth, gateway, close };
-}
 
 describe('Google sign-in, sessions and CSRF', () => {
   let rack: MockRack;

@@ -1,8 +1,8 @@
 import { type Browser, type BrowserContext, type CDPSession, type ConsoleMessage, type Page, chromium } from 'playwright-core';
 import { findChromium } from '../support/chromium';
-import { MockOAuthProvider, startMockOAuthProvider } from '../support/mock-oauth';
-import { MockRack, startMockRack } from '../support/mock-rack';
-import { TEST_OAUTH_CLIENT, TestGateway, startTestGateway } from '../support/test-gateway';
+import { startSignInStack } from '../support/sign-in-stack';
+import type { MockOAuthProvider } from '../support/mock-oauth';
+import type { TestGateway } from '../support/test-gateway';
 
 // The MFA pages in a real browser: Debian's Chromium, headless, driven by playwright-core, with a
 // virtual security key from the Chrome DevTools Protocol. The pages' script, CSP and WebAuthn
@@ -26,29 +26,19 @@ const ADMIN = 'ada@example.com';
 const BROWSER_TEST_TIMEOUT_MS = 120_000;
 
 describeInChromium('the MFA pages in Chromium', () => {
-  let rack: MockRack;
   let oauth: MockOAuthProvider;
   let gateway: TestGateway;
+  let close: (() => Promise<void>) | undefined;
   let browser: Browser;
 
   beforeAll(async () => {
-    rack = await startMockRack();
-    oauth = await startMockOAuthProvider({ ...TEST_OAUTH_CLIENT, redirectUris: [] });
-    gateway = await startTestGateway({
-      rackUrl: rack.url,
-      rackToken: rack.password,
-      oauthUrl: oauth.url,
-      publicHost: 'localhost',
-      env: { ADMIN_USERS: ADMIN, MFA_REQUIRED: 'true' },
-    });
-    oauth.allowRedirectUri(`${gateway.url}/api/v1/auth/callback`);
+    ({ oauth, gateway, close } = await startSignInStack({ ADMIN_USERS: ADMIN, MFA_REQUIRED: 'true' }, { publicHost: 'localhost' }));
     browser = await chromium.launch({ executablePath: found.path ?? '', headless: true, timeout: 60_000 });
   }, 90_000);
 
   afterAll(async () => {
     await browser?.close();
-    await gateway?.close();
-    await Promise.all([rack?.close(), oauth?.close()]);
+    await close?.();
   });
 
   const url = (path: string) => `${gateway.url}${path}`;

@@ -2,9 +2,9 @@ import { Clock } from '../../src/common/clock';
 import type { UserRole } from '../../src/users/user.entity';
 import { AuthenticatorApp } from '../support/authenticators/authenticator-app';
 import { Browser } from '../support/browser';
-import { MockOAuthProvider, startMockOAuthProvider } from '../support/mock-oauth';
-import { MockRack, startMockRack } from '../support/mock-rack';
-import { TEST_OAUTH_CLIENT, TestGateway, basicAuth, startTestGateway } from '../support/test-gateway';
+import { startSignInStack } from '../support/sign-in-stack';
+import type { MockOAuthProvider } from '../support/mock-oauth';
+import { type TestGateway, basicAuth } from '../support/test-gateway';
 
 const ADMIN = 'boss@example.com';
 const STEP_MS = 30_000;
@@ -40,28 +40,17 @@ function appFromPage(page: string): AuthenticatorApp {
  * written in the tests and the gateway's clock moved instead of waiting.
  */
 describe('MFA pages', () => {
-  let rack: MockRack;
   let oauth: MockOAuthProvider;
   let gateway: TestGateway;
+  let close: () => Promise<void>;
   let now = Date.now();
   let people = 0;
 
   beforeAll(async () => {
-    rack = await startMockRack();
-    oauth = await startMockOAuthProvider({ ...TEST_OAUTH_CLIENT, redirectUris: [] });
-    gateway = await startTestGateway({
-      rackUrl: rack.url,
-      rackToken: rack.password,
-      oauthUrl: oauth.url,
-      env: { ADMIN_USERS: ADMIN, MFA_REQUIRED: 'true' },
-    });
-    oauth.allowRedirectUri(`${gateway.url}/api/v1/auth/callback`);
+    ({ oauth, gateway, close } = await startSignInStack({ ADMIN_USERS: ADMIN, MFA_REQUIRED: 'true' }));
   });
 
-  afterAll(async () => {
-    await gateway.close();
-    await Promise.all([rack.close(), oauth.close()]);
-  });
+  afterAll(() => close());
 
   beforeEach(() => {
     jest.spyOn(gateway.app.get(Clock), 'now').mockImplementation(() => new Date(now));
