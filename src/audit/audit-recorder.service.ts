@@ -55,7 +55,10 @@ export class AuditRecorder implements OnModuleInit, BeforeApplicationShutdown {
     this.requestIds.set(request.raw, requestId);
     const facts = requestFacts(request.raw, requestId, request.principal, this.clientAddress.of(request.raw), request.method, decision);
     const command = request.headers.command;
-    const details = typeof command === 'string' ? { command: maskSecretsInText(command, this.secretRule) } : {};
+    const details = {
+      ...(typeof command === 'string' ? { command: maskSecretsInText(command, this.secretRule) } : {}),
+      ...(request.secondFactor ? { secondFactor: request.secondFactor } : {}),
+    };
     try {
       await this.trail.commit(rackIntent(facts, decision, details));
     } catch {
@@ -69,7 +72,13 @@ export class AuditRecorder implements OnModuleInit, BeforeApplicationShutdown {
   recordApiRequest(request: PipelineRequest, route: string, status: number, durationMs: number): void {
     const clientIp = this.clientAddress.of(request.raw);
     const record = () =>
-      apiRequest(requestFacts(request.raw, randomUUID(), request.principal, clientIp, request.method), route, status, durationMs);
+      apiRequest(
+        requestFacts(request.raw, randomUUID(), request.principal, clientIp, request.method),
+        route,
+        status,
+        durationMs,
+        request.secondFactor,
+      );
     // Reads of the API (health probes, a page's polling) fold like rack reads.
     if (request.method !== 'GET') {
       this.trail.record(record());

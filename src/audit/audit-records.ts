@@ -130,7 +130,7 @@ export function refusal(
 }
 
 /** A call of the gateway's own API that was answered (refusals are `request.refused`). */
-export function apiRequest(facts: RequestFacts, route: string, status: number, durationMs: number): AuditRecord {
+export function apiRequest(facts: RequestFacts, route: string, status: number, durationMs: number, secondFactor?: object): AuditRecord {
   return {
     ...base('api.request', facts),
     route,
@@ -138,7 +138,7 @@ export function apiRequest(facts: RequestFacts, route: string, status: number, d
     reason: null,
     status,
     durationMs: Math.round(durationMs),
-    details: { queryKeys: facts.queryKeys },
+    details: { queryKeys: facts.queryKeys, ...(secondFactor ? { secondFactor } : {}) },
   };
 }
 

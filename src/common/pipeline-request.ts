@@ -8,6 +8,6 @@ import type { FastifyRequest } from 'fastify';
  */
 export type PipelineRequest = Pick<
   FastifyRequest,
-  'raw' | 'url' | 'method' | 'headers' | 'principal' | 'rackTarget' | 'rackDecision' | 'rackRefusal'
+  'raw' | 'url' | 'method' | 'headers' | 'principal' | 'rackTarget' | 'rackDecision' | 'rackRefusal' | 'secondFactor'
 > &
   Partial<Pick<FastifyRequest, 'session'>>;

@@ -27,3 +27,20 @@ export function proofFromCode(code: string): SecondFactorProof | undefined {
   if (BACKUP_CODE.test(backup)) return { kind: 'backup-code', code: backup };
   return undefined;
 }
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** An assertion is a few hundred bytes of JSON; anything much larger is not one. */
+const ASSERTION_HEADER_LIMIT = 16 * 1024;
+
+/** X-MFA-WebAuthn: base64url of `{"challenge_id": …, "response": <navigator.credentials.get() as JSON>}`. */
+export function proofFromAssertionHeader(header: string): SecondFactorProof | undefined {
+  if (header.length > ASSERTION_HEADER_LIMIT) return undefined;
+  try {
+    const parsed = JSON.parse(Buffer.from(header, 'base64url').toString('utf8')) as { challenge_id?: unknown; response?: unknown };
+    if (typeof parsed.challenge_id !== 'string' || !UUID.test(parsed.challenge_id)) return undefined;
+    if (typeof parsed.response !== 'object' || parsed.response === null) return undefined;
+    return { kind: 'webauthn', challengeId: parsed.challenge_id, response: parsed.response as AuthenticationResponseJSON };
+  } catch {
+    return undefined;
+  }
+}

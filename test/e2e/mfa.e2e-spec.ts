@@ -200,6 +200,20 @@ describe('MFA', () => {
       expect(clonedAnswer.status).toBe(401);
       expect(((await clonedAnswer.json()) as { detail: string }).detail).toContain('counter');
 
+      // An always-level operation takes an assertion in the request itself.
+      const fourth = await assertionOptions();
+      const header = Buffer.from(JSON.stringify({ challenge_id: fourth.challenge_id, response: key.assert(fourth.options) })).toString(
+        'base64url',
+      );
+      const created = await call('POST', '/api/v1/tokens', person.token, {
+        body: { name: 'by key' },
+        headers: { 'x-mfa-webauthn': header },
+      });
+      expect(created.status).toBe(201);
+      expect(
+        (await call('POST', '/api/v1/tokens', person.token, { body: { name: 'again' }, headers: { 'x-mfa-webauthn': header } })).status,
+      ).toBe(401);
+
       const third = await assertionOptions();
       const phished = key.assert(third.options, { origin: 'https://gateway.example.evil' });
       expect(
@@ -294,6 +308,20 @@ describe('MFA', () => {
       expect((await exec(person.token)).join('')).toContain('through');
       advance(2_000);
       expect((await exec(person.token))[0]).toMatch(/^ERROR: exec:create needs a second factor/);
+      // The record says how each exec met its second factor.
+      const intents = async () =>
+        (
+          await database().query<Array<{ details: { secondFactor?: unknown } }>>(
+            `SELECT details FROM audit_events WHERE kind = 'rack.intent' AND actor_email = $1 ORDER BY seq`,
+            [person.email],
+          )
+        ).map((row) => row.details.secondFactor);
+      for (let waited = 0; waited < 5_000 && (await intents()).length < 2; waited += 50)
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(await intents()).toEqual([
+        { level: 'step-up', by: 'step-up window' },
+        { level: 'step-up', by: 'step-up window' },
+      ]);
     });
 
     it('an always-level operation needs a code with the request itself, window or not', async () => {

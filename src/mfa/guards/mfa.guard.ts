@@ -13,9 +13,16 @@ import { ROLE_DEFINITIONS } from '../../rbac/roles';
 import { MFA_LEVEL, SECOND_FACTOR_GATE, type SecondFactorGate } from '../decorators/mfa-gate.decorators';
 import { type MfaLevel, mfaLevelOf } from '../mfa-levels';
 import { EnrollmentRequiredError, SecondFactorRequiredError, SignInIncompleteError } from '../mfa.errors';
-import { type SecondFactorProof, proofFromCode } from '../second-factor-proof';
+import { type SecondFactorProof, proofFromAssertionHeader, proofFromCode } from '../second-factor-proof';
 import { SecondFactors } from '../second-factors.service';
 import { StepUpWindows } from '../step-up-windows';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** How the route's second factor was satisfied, for the record; unset when the route needs none. */
+    secondFactor?: { readonly level: Exclude<MfaLevel, 'none'>; readonly by: SecondFactorProof['kind'] | 'step-up window' };
+  }
+}
 
 /**
  * The MFA stage of the pipeline, after the policy has matched the route (HTTP and websockets alike).
@@ -65,15 +72,24 @@ export class MfaGuard implements CanActivate {
         `${permission} needs a person's second factor; CI tokens cannot perform it (deploy through an approval)`,
       );
     }
-    if (level === 'step-up' && principal.stepUpUntil !== null && principal.stepUpUntil > this.clock.now().getTime()) return true;
+    if (level === 'step-up' && principal.stepUpUntil !== null && principal.stepUpUntil > this.clock.now().getTime()) {
+      request.secondFactor = { level, by: 'step-up window' };
+      return true;
+    }
     const proof = proofIn(request);
     if (!proof) throw new SecondFactorRequiredError(permission, level, this.config.http.publicUrl, this.windowMinutes);
-    return this.verify(principal, proof, request);
+    return this.verify(principal, proof, level, request);
   }
 
-  private async verify(principal: Principal, proof: SecondFactorProof, request: PipelineRequest): Promise<true> {
+  private async verify(
+    principal: Principal,
+    proof: SecondFactorProof,
+    level: Exclude<MfaLevel, 'none'>,
+    request: PipelineRequest,
+  ): Promise<true> {
     await this.secondFactors.verify(principal.user, proof, this.clientAddress.of(request.raw));
     await this.stepUps.open(principal);
+    request.secondFactor = { level, by: proof.kind };
     return true;
   }
 
@@ -99,8 +115,14 @@ function isMachine(principal: Principal): boolean {
   return principal.kind === 'token' && principal.scope !== null && ROLE_DEFINITIONS[principal.scope.role].tokensOnly === true;
 }
 
-/** A code sent with the request: the X-MFA-TOTP header (any client), else riding after the token in the password. */
+/**
+ * A proof sent with the request: a security key's assertion in X-MFA-WebAuthn (base64url JSON of
+ * `{challenge_id, response}`, for browsers), a code in X-MFA-TOTP (any client), else a code riding
+ * after the token in the password (the convox CLI).
+ */
 function proofIn(request: PipelineRequest): SecondFactorProof | undefined {
+  const assertion = request.headers['x-mfa-webauthn'];
+  if (typeof assertion === 'string') return proofFromAssertionHeader(assertion);
   const header = request.headers['x-mfa-totp'];
   if (typeof header === 'string') return proofFromCode(header);
   const inline = credentialFromAuthorization(request.headers.authorization)?.secondFactor;
