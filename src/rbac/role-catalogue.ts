@@ -9,6 +9,7 @@ import {
   type SubjectFields,
   permissionName,
 } from './permissions';
+import { mfaLevelOf } from '../mfa/mfa-levels';
 import { type PrincipalAbility, abilityOf } from './principal-ability';
 import { RACK_ROUTES } from './rack-route-table';
 import { ROLES, ROLE_DEFINITIONS, type Role } from './roles';
@@ -75,12 +76,13 @@ export function describeAbility(ability: PrincipalAbility): { permissions: strin
 /** The route table as a Markdown table, for the OpenAPI description. */
 export function rackRouteTableMarkdown(): string {
   const roles = describeRoles();
-  const header = `| Method | Rack path | Permission | ${roles.map((role) => role.name).join(' | ')} |`;
-  const rule = `|${' --- |'.repeat(3 + roles.length)}`;
+  const header = `| Method | Rack path | Permission | Second factor | ${roles.map((role) => role.name).join(' | ')} |`;
+  const rule = `|${' --- |'.repeat(4 + roles.length)}`;
   const rows = RACK_ROUTES.map((route) => {
     const key = `${route.method} ${route.path}`;
     const verdicts = roles.map((role) => (role.rackRoutes.includes(key) ? '✓' : ''));
-    return `| ${route.method} | \`${route.path}\` | ${permissionName(route.action, route.subject)} | ${verdicts.join(' | ')} |`;
+    const level = mfaLevelOf(route.action, route.subject);
+    return `| ${route.method} | \`${route.path}\` | ${permissionName(route.action, route.subject)} | ${level === 'none' ? '' : level} | ${verdicts.join(' | ')} |`;
   });
   return [header, rule, ...rows].join('\n');
 }
