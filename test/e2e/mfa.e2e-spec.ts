@@ -93,7 +93,11 @@ describe('MFA', () => {
       expect(admin.status).toBe(403);
       expect(((await admin.json()) as { code: string }).code).toBe('mfa_enrollment_required');
 
-      expect((await call('GET', '/api/v1/me', token)).status).toBe(200);
+      const me = await call('GET', '/api/v1/me', token);
+      expect(await me.json()).toMatchObject({
+        authenticatedBy: 'token',
+        secondFactor: { required: true, enrolled: false, signInPending: false, stepUpUntil: null },
+      });
       const status = await call('GET', '/api/v1/mfa/methods', token);
       expect(await status.json()).toMatchObject({ enrolled: false, required: true, methods: [] });
     });
@@ -302,6 +306,12 @@ describe('MFA', () => {
       const verified = await call('POST', '/api/v1/mfa/verify', person.token, { body: { code: person.app.codeAt(now) } });
       expect(verified.status).toBe(200);
       expect(await verified.json()).toEqual({ method: 'totp', step_up_until: new Date(now + WINDOW_MS).toISOString() });
+      expect(((await (await call('GET', '/api/v1/me', person.token)).json()) as { secondFactor: unknown }).secondFactor).toEqual({
+        required: true,
+        enrolled: true,
+        signInPending: false,
+        stepUpUntil: new Date(now + WINDOW_MS).toISOString(),
+      });
 
       expect((await exec(person.token)).join('')).toContain('through');
       advance(WINDOW_MS - 1_000);

@@ -152,6 +152,9 @@ describe('MFA pages', () => {
     const early = await browser.get(url('/api/v1/tokens'));
     expect(early.status).toBe(401);
     expect(await early.json()).toMatchObject({ code: 'second_factor_required' });
+    // `me` is reachable meanwhile, and says what is missing.
+    const pending = (await (await browser.get(url('/api/v1/me'))).json()) as { secondFactor: { signInPending: boolean } };
+    expect(pending.secondFactor.signInPending).toBe(true);
 
     const wrong = await submit(browser, page, '/ui/mfa/challenge', { code: person.app.codeAt(now, 5) });
     expect(wrong.status).toBe(401);
