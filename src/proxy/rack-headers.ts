@@ -12,7 +12,7 @@ const HOP_BY_HOP_RESPONSE = ['keep-alive', 'proxy-connection', 'proxy-authentica
 
 /**
  * Headers a client must not be able to send to the rack through the gateway: its cookies, the rack's
- * audit actor (the gateway sets it), tenant id (it re-targets namespaces), claims about the client's
+ * audit actor (the gateway sets it), tenant id (it re-targets namespaces), second factors, claims about the client's
  * address the gateway has not checked (it sits behind no trusted proxy it knows of), and method overrides. Its Authorization is replaced by the rack's.
  */
 const CLIENT_ONLY = [
@@ -30,6 +30,10 @@ const CLIENT_ONLY = [
   'x-method-override',
   // Only meaningful to an h2c upgrade, which the gateway never makes.
   'http2-settings',
+  // Second factors and the session's CSRF token are the gateway's, spent or checked here.
+  'x-mfa-totp',
+  'x-mfa-webauthn',
+  'x-csrf-token',
 ];
 const FORWARDED_PREFIX = 'x-forwarded-';
 

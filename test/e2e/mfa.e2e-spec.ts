@@ -365,6 +365,18 @@ describe('MFA', () => {
         headers: { 'x-mfa-totp': second.toLowerCase() },
       });
       expect(fresh.status).toBe(200);
+      // Spent here, never passed on: the rack sees neither the code nor the token it rode with.
+      const [stop] = fixture.rack
+        .requests()
+        .filter((entry) => entry.method === 'DELETE')
+        .slice(-1);
+      expect(stop.headers['x-mfa-totp']).toBeUndefined();
+      expect(stop.headers.authorization).toBe(basicAuth(fixture.rack.password));
+      const [socket] = fixture.rack
+        .requests()
+        .filter((entry) => entry.path.endsWith('/exec'))
+        .slice(-1);
+      expect(socket.headers.authorization).toBe(basicAuth(fixture.rack.password));
     });
   });
 
