@@ -3,6 +3,7 @@ import { AddRolesAndAppScopes1764390000000 } from './1764390000000-AddRolesAndAp
 import { CreateAuditTrail1764400000000 } from './1764400000000-CreateAuditTrail';
 import { CreateMfa1764410000000 } from './1764410000000-CreateMfa';
 import { CreateSettings1764420000000 } from './1764420000000-CreateSettings';
+import { CreateNotificationOutbox1764430000000 } from './1764430000000-CreateNotificationOutbox';
 
 /** Every migration, oldest first. Listed explicitly so the app, the CLI and tests run the same set. */
 export const migrations = [
@@ -11,4 +12,5 @@ export const migrations = [
   CreateAuditTrail1764400000000,
   CreateMfa1764410000000,
   CreateSettings1764420000000,
+  CreateNotificationOutbox1764430000000,
 ];
