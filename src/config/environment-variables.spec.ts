@@ -107,6 +107,23 @@ describe('loadGatewayConfig', () => {
     expect(loadGatewayConfig({ ...valid, METRICS_TOKEN: 'm'.repeat(32) }).operations.metricsToken).toBe('m'.repeat(32));
   });
 
+  it('takes an http(s) NOTIFICATION_WEBHOOK_URL, never repeating it in an error, and defaults the retries', () => {
+    const secretUrl = 'ftp://hooks.example.com/services/T000/B000/secret-part';
+    const problems = problemsOf({ ...valid, NOTIFICATION_WEBHOOK_URL: secretUrl, NOTIFICATION_RETRY_LIMIT: '-1' });
+    expect(problems).toEqual([
+      'NOTIFICATION_WEBHOOK_URL: NOTIFICATION_WEBHOOK_URL must be an http:// or https:// URL',
+      'NOTIFICATION_RETRY_LIMIT: NOTIFICATION_RETRY_LIMIT must not be less than 0',
+    ]);
+    expect(problems.join('\n')).not.toContain('secret-part');
+    expect(loadGatewayConfig(valid).notifications).toEqual({ webhookUrl: undefined, retryLimit: 10, retryDelaySeconds: 30 });
+    const url = 'https://hooks.example.com/services/T000/B000/secret-part';
+    expect(loadGatewayConfig({ ...valid, NOTIFICATION_WEBHOOK_URL: url, NOTIFICATION_RETRY_DELAY_SECONDS: '1' }).notifications).toEqual({
+      webhookUrl: url,
+      retryLimit: 10,
+      retryDelaySeconds: 1,
+    });
+  });
+
   it('wants TLS_CERT_FILE and TLS_KEY_FILE together (their contents are checked in the TLS end-to-end spec)', () => {
     expect(problemsOf({ ...valid, TLS_CERT_FILE: '/etc/gateway/tls.crt' })).toEqual([
       'TLS_KEY_FILE: TLS_KEY_FILE is required with TLS_CERT_FILE: the PEM private key of that certificate',

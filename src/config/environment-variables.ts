@@ -232,6 +232,21 @@ export class EnvironmentVariables {
 
   @WholeNumber({ min: 1 })
   RATE_LIMIT_UPLOADS_PER_MINUTE = 30;
+
+  /** Where notices (deploy approvals) are POSTed. A credential, as Slack's URLs are: the message never echoes it. */
+  @IsOptional()
+  @IsUrl(
+    { require_tld: false, require_protocol: true, protocols: ['http', 'https'] },
+    { message: 'NOTIFICATION_WEBHOOK_URL must be an http:// or https:// URL' },
+  )
+  NOTIFICATION_WEBHOOK_URL?: string;
+
+  /** Retries of a delivery the receiver refused or never answered, each after a longer wait than the last. */
+  @WholeNumber({ min: 0 })
+  NOTIFICATION_RETRY_LIMIT = 10;
+
+  @WholeNumber({ min: 1 })
+  NOTIFICATION_RETRY_DELAY_SECONDS = 30;
 }
 
 export class InvalidConfigurationError extends Error {

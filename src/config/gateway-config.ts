@@ -90,6 +90,14 @@ export interface GatewayConfig {
     readonly relyingPartyId: string;
     readonly origin: string;
   };
+  /** Webhook notices (deploy approvals); none are sent without a URL. */
+  readonly notifications: {
+    /** A credential (Slack's URLs are): never logged, never put in an error. */
+    readonly webhookUrl?: string;
+    readonly retryLimit: number;
+    /** The wait before the first retry; pg-boss doubles it (with jitter) for each one after. */
+    readonly retryDelaySeconds: number;
+  };
   /** Shared state across gateway instances (rate-limit counters); each instance keeps its own without it. */
   readonly redisUrl?: string;
   /** Peers (CIDRs, addresses or proxy-addr's named ranges) whose X-Forwarded-For names the client. */
@@ -272,6 +280,11 @@ function buildConfig(env: EnvironmentVariables): GatewayConfig {
       lockoutMs: env.MFA_LOCKOUT_MINUTES * 60_000,
       relyingPartyId,
       origin: new URL(publicUrl).origin,
+    },
+    notifications: {
+      webhookUrl: env.NOTIFICATION_WEBHOOK_URL,
+      retryLimit: env.NOTIFICATION_RETRY_LIMIT,
+      retryDelaySeconds: env.NOTIFICATION_RETRY_DELAY_SECONDS,
     },
     redisUrl: env.REDIS_URL,
     trustedProxies: env.TRUSTED_PROXIES,
