@@ -18,6 +18,7 @@ import { HealthModule } from './health/health.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { MfaGuard } from './mfa/guards/mfa.guard';
 import { MfaModule } from './mfa/mfa.module';
+import { NotificationsModule } from './notifications/notifications.module';
 import { RackRequestGuard } from './proxy/guards/rack-request.guard';
 import { ProxyModule } from './proxy/proxy.module';
 import { PolicyGuard } from './rbac/guards/policy.guard';
@@ -67,6 +68,7 @@ export class AppModule {
           forRoutes: [{ path: 'api/{*path}', method: RequestMethod.ALL }],
         }),
         DatabaseModule.forRoot(),
+        NotificationsModule,
         UsersModule,
         TokensModule,
         AuthModule,
