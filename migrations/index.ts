@@ -4,6 +4,7 @@ import { CreateAuditTrail1764400000000 } from './1764400000000-CreateAuditTrail'
 import { CreateMfa1764410000000 } from './1764410000000-CreateMfa';
 import { CreateSettings1764420000000 } from './1764420000000-CreateSettings';
 import { CreateNotificationOutbox1764430000000 } from './1764430000000-CreateNotificationOutbox';
+import { CreateDeployApprovals1764440000000 } from './1764440000000-CreateDeployApprovals';
 
 /** Every migration, oldest first. Listed explicitly so the app, the CLI and tests run the same set. */
 export const migrations = [
@@ -13,4 +14,5 @@ export const migrations = [
   CreateMfa1764410000000,
   CreateSettings1764420000000,
   CreateNotificationOutbox1764430000000,
+  CreateDeployApprovals1764440000000,
 ];

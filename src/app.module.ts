@@ -14,6 +14,8 @@ import { RequestRefusalsModule } from './common/errors/request-refusals';
 import { GatewayConfigModule } from './config/config.module';
 import type { GatewayConfig } from './config/gateway-config';
 import { DatabaseModule } from './database/database.module';
+import { DeployApprovalGuard } from './deploy-approvals/guards/deploy-approval.guard';
+import { DeployApprovalsModule } from './deploy-approvals/deploy-approvals.module';
 import { HealthModule } from './health/health.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { MfaGuard } from './mfa/guards/mfa.guard';
@@ -81,6 +83,7 @@ export class AppModule {
         RateLimitModule,
         ReadOnlyModule,
         AuditModule,
+        DeployApprovalsModule,
         // Last: its catch-all route must not shadow the gateway's own routes.
         ProxyModule,
       ],
@@ -100,9 +103,11 @@ export class AppModule {
         { provide: APP_GUARD, useExisting: ReadOnlyGuard },
         // 6. Rate limits per caller and rate class of the route the policy matched.
         { provide: APP_GUARD, useExisting: CallerRateLimitGuard },
-        // 7. MFA: enrolment first, a finished sign-in, then the route's level (step-up window or a code with the request).
+        // 7. Deploy approvals: a CI token's upload, build, promote, run or exec goes on only as the next step of an approved deploy.
+        { provide: APP_GUARD, useExisting: DeployApprovalGuard },
+        // 8. MFA: enrolment first, a finished sign-in, then the route's level (step-up window or a code with the request).
         { provide: APP_GUARD, useExisting: MfaGuard },
-        // 8. Audit: a change to the rack goes on only once its intent is committed; API calls are recorded.
+        // 9. Audit: a change to the rack goes on only once its intent is committed; API calls are recorded.
         { provide: APP_INTERCEPTOR, useExisting: AuditInterceptor },
         // Request bodies and params: validated DTOs only, unknown fields refused.
         { provide: APP_PIPE, useValue: new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }) },

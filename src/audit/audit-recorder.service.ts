@@ -58,6 +58,7 @@ export class AuditRecorder implements OnModuleInit, BeforeApplicationShutdown {
     const details = {
       ...(typeof command === 'string' ? { command: maskSecretsInText(command, this.secretRule) } : {}),
       ...(request.secondFactor ? { secondFactor: request.secondFactor } : {}),
+      ...(request.deployApproval ? { deployApprovalId: request.deployApproval.id, deployStep: request.deployApproval.step } : {}),
     };
     try {
       await this.trail.commit(rackIntent(facts, decision, details));

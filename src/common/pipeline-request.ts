@@ -8,6 +8,17 @@ import type { FastifyRequest } from 'fastify';
  */
 export type PipelineRequest = Pick<
   FastifyRequest,
-  'raw' | 'url' | 'method' | 'headers' | 'principal' | 'rackTarget' | 'rackDecision' | 'rackRefusal' | 'secondFactor'
+  | 'raw'
+  | 'url'
+  | 'method'
+  | 'headers'
+  | 'principal'
+  | 'rackTarget'
+  | 'rackDecision'
+  | 'rackRefusal'
+  | 'secondFactor'
+  | 'deployApproval'
+  | 'rackSettlement'
+  | 'rackBody'
 > &
   Partial<Pick<FastifyRequest, 'session'>>;

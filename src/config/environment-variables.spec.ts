@@ -93,6 +93,25 @@ describe('loadGatewayConfig', () => {
     expect(loadGatewayConfig({ ...valid, REDIS_URL: 'rediss://:secret@cache:6380/2' }).redisUrl).toBe('rediss://:secret@cache:6380/2');
   });
 
+  it('reads deploy approval policies per app, refusing any it cannot read rather than loosening them', () => {
+    const policies = { '*': { approvers: 2 }, billing: { approvers: 3, commands: ['bin/migrate'] } };
+    const config = loadGatewayConfig({ ...valid, DEPLOY_APPROVAL_POLICIES: JSON.stringify(policies) });
+    expect(config.deployApprovals.policies).toEqual({
+      '*': { approvers: 2, commands: [] },
+      billing: { approvers: 3, commands: ['bin/migrate'] },
+    });
+    expect(loadGatewayConfig(valid).deployApprovals).toEqual({
+      windowMs: 15 * 60_000,
+      pendingMs: 60 * 60_000,
+      policies: { '*': { approvers: 1, commands: [] } },
+    });
+    for (const bad of ['[]', '{"api": {"approvers": 0}}', '{"api": null}', '{"api": {"approvers": 1, "comands": []}}', 'not json']) {
+      expect(problemsOf({ ...valid, DEPLOY_APPROVAL_POLICIES: bad }).map((problem) => problem.split(':')[0])).toEqual([
+        'DEPLOY_APPROVAL_POLICIES',
+      ]);
+    }
+  });
+
   it('checks READ_ONLY by name and defaults it off', () => {
     expect(problemsOf({ ...valid, READ_ONLY: 'yes' })).toEqual(['READ_ONLY: READ_ONLY must be true or false']);
     expect(loadGatewayConfig(valid).operations.readOnly).toBe(false);

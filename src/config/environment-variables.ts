@@ -212,6 +212,18 @@ export class EnvironmentVariables {
   @IsString()
   WEBAUTHN_RP_ID?: string;
 
+  /** How long an approved deploy may start its steps; an approver may extend it. */
+  @WholeNumber({ min: 1 })
+  DEPLOY_APPROVAL_WINDOW_MINUTES = 15;
+
+  /** How long a deploy approval request waits for its decision before it expires. */
+  @WholeNumber({ min: 1 })
+  DEPLOY_APPROVAL_PENDING_MINUTES = 60;
+
+  @IsOptional()
+  @IsJSON({ message: 'DEPLOY_APPROVAL_POLICIES must be JSON: {"<app or *>": {"approvers": 2, "commands": ["bin/migrate"]}}' })
+  DEPLOY_APPROVAL_POLICIES?: string;
+
   @WholeNumber({ min: 1 })
   RATE_LIMIT_AUTH_FAILURES_PER_MINUTE = 20;
 

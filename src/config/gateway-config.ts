@@ -29,6 +29,11 @@ export interface GoogleOAuthConfig {
   readonly userProfileUrl: string;
 }
 
+export interface DeployApprovalPolicy {
+  readonly approvers: number;
+  readonly commands: readonly string[];
+}
+
 /** The validated, derived configuration every module reads; built once from the environment. */
 export interface GatewayConfig {
   readonly environment: 'production' | 'development' | 'test';
@@ -97,6 +102,14 @@ export interface GatewayConfig {
     readonly retryLimit: number;
     /** The wait before the first retry; pg-boss doubles it (with jitter) for each one after. */
     readonly retryDelaySeconds: number;
+  };
+  readonly deployApprovals: {
+    /** How long an approval lets its deploy start steps, unless extended. */
+    readonly windowMs: number;
+    /** How long a request waits for its decision. */
+    readonly pendingMs: number;
+    /** Per app (`*` for the rest): distinct approvers needed, and the commands a deploy may run or exec. */
+    readonly policies: Readonly<Record<string, DeployApprovalPolicy>>;
   };
   /** Shared state across gateway instances (rate-limit counters); each instance keeps its own without it. */
   readonly redisUrl?: string;
@@ -210,6 +223,8 @@ function buildConfig(env: EnvironmentVariables): GatewayConfig {
     else problems.push('PROTECTED_ENV_KEYS: must map app names (or *) to lists of keys, e.g. {"*": ["RAILS_MASTER_KEY"]}');
   }
 
+  const deployApprovalPolicies = parseDeployApprovalPolicies(env.DEPLOY_APPROVAL_POLICIES, problems);
+
   for (const entry of env.TRUSTED_PROXIES) {
     const problem = trustedProxyProblem(entry);
     if (problem) problems.push(problem);
@@ -286,6 +301,11 @@ function buildConfig(env: EnvironmentVariables): GatewayConfig {
       retryLimit: env.NOTIFICATION_RETRY_LIMIT,
       retryDelaySeconds: env.NOTIFICATION_RETRY_DELAY_SECONDS,
     },
+    deployApprovals: {
+      windowMs: env.DEPLOY_APPROVAL_WINDOW_MINUTES * 60_000,
+      pendingMs: env.DEPLOY_APPROVAL_PENDING_MINUTES * 60_000,
+      policies: deployApprovalPolicies,
+    },
     redisUrl: env.REDIS_URL,
     trustedProxies: env.TRUSTED_PROXIES,
     rateLimits: {
@@ -315,4 +335,36 @@ export function loadDatabaseConfig(source: Record<string, string | undefined> = 
   const url = source.DATABASE_URL || undefined;
   if (url && !/^postgres(ql)?:\/\//.test(url)) throw new InvalidConfigurationError(['DATABASE_URL: must be a postgres:// URL']);
   return { url, dataDir: source.DATA_DIR || './data' };
+}
+
+const POLICY_EXAMPLE = '{"*": {"approvers": 1}, "billing": {"approvers": 2, "commands": ["bin/migrate"]}}';
+
+/** DEPLOY_APPROVAL_POLICIES, every entry checked: a policy that does not parse must stop the gateway, not loosen it. */
+function parseDeployApprovalPolicies(json: string | undefined, problems: string[]): Record<string, DeployApprovalPolicy> {
+  const policies: Record<string, DeployApprovalPolicy> = { '*': { approvers: 1, commands: [] } };
+  if (!json) return policies;
+  const parsed = JSON.parse(json) as unknown;
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    problems.push(`DEPLOY_APPROVAL_POLICIES: must map app names (or *) to policies, e.g. ${POLICY_EXAMPLE}`);
+    return policies;
+  }
+  for (const [app, policy] of Object.entries(parsed as Record<string, unknown>)) {
+    const { approvers = 1, commands = [], ...unknown } = (policy ?? {}) as Record<string, unknown>;
+    const valid =
+      typeof policy === 'object' &&
+      policy !== null &&
+      !Array.isArray(policy) &&
+      Object.keys(unknown).length === 0 &&
+      Number.isInteger(approvers) &&
+      (approvers as number) >= 1 &&
+      (approvers as number) <= 10 &&
+      Array.isArray(commands) &&
+      commands.every((command) => typeof command === 'string' && command.trim() !== '');
+    if (!valid) {
+      problems.push(`DEPLOY_APPROVAL_POLICIES: ${app}: approvers must be 1 to 10 and commands a list of commands, e.g. ${POLICY_EXAMPLE}`);
+      continue;
+    }
+    policies[app] = { approvers: approvers as number, commands: commands as string[] };
+  }
+  return policies;
 }

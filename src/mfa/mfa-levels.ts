@@ -48,7 +48,7 @@ export const MFA_LEVELS: Readonly<Record<string, Exclude<MfaLevel, 'none'>>> = {
   'users:create': 'always',
   'users:update': 'always',
   'users:delete': 'always',
-  'deploy-approvals:update': 'always',
+  'deploy-approvals:approve': 'always',
   'settings:update': 'always',
 };
 

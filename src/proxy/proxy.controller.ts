@@ -30,9 +30,9 @@ export class ProxyController {
     }
     const { principal, rackDecision } = request;
     if (!principal || !rackDecision) throw new Error('proxy reached without a principal and a decision');
-    const body = await this.behaviours.requestRewriteFor(rackDecision)?.rewrite(request.raw, rackDecision, principal);
+    const body = request.rackBody ?? (await this.behaviours.requestRewriteFor(rackDecision)?.rewrite(request.raw, rackDecision, principal));
     reply.hijack();
-    this.rackProxy.forward(request.raw, reply.raw, principal, rackDecision, body);
+    this.rackProxy.forward(request.raw, reply.raw, principal, rackDecision, body, request.rackSettlement);
   }
 
   @ProxiedToRack()

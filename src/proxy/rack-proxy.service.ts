@@ -12,6 +12,7 @@ import { type RackAnswerFilter, RackBehaviours } from './rack-behaviours';
 import type { HttpExchange, WebsocketExchange } from './rack-exchange';
 import { RackExchanges } from './rack-exchanges.service';
 import { prepareRackRequestHeaders, stripRackResponseHeaders } from './rack-headers';
+import { CLIENT_CLOSED_REQUEST, type RackSettlement } from './rack-settlement';
 import { WebsocketRefusal } from './websocket-refusal';
 
 class UpstreamIdleTimeoutError extends Error {
@@ -25,10 +26,11 @@ class UpstreamIdleTimeoutError extends Error {
  */
 const MAX_REWRITTEN_ANSWER_BYTES = 32 * 1024 * 1024;
 
-/** An HTTP exchange in flight, and the filter its answer goes through, if any. */
+/** An HTTP exchange in flight, the filter its answer goes through and what its answer settles, if any. */
 interface InFlight {
   readonly exchange: HttpExchange;
   readonly filter: RackAnswerFilter | undefined;
+  settlement: RackSettlement | undefined;
 }
 
 /**
@@ -85,14 +87,31 @@ export class RackProxy implements OnModuleDestroy {
     this.proxy.on('error', (error, request, target) => this.onRackError(error, request, target));
   }
 
-  /** Forwards an authorized request; `body`, when given, replaces the (already consumed) request body. */
-  forward(request: IncomingMessage, response: ServerResponse, principal: Principal, decision: AllowedRackRequest, body?: Buffer): void {
+  /**
+   * Forwards an authorized request; `body`, when given, replaces the (already consumed) request body.
+   * A `settlement` holds the answer back until it is settled with it.
+   */
+  forward(
+    request: IncomingMessage,
+    response: ServerResponse,
+    principal: Principal,
+    decision: AllowedRackRequest,
+    body?: Buffer,
+    settlement?: RackSettlement,
+  ): void {
     const exchange = this.exchanges.openHttp(request, response, principal, decision, request.headers.authorization);
     request.url = rackRequestTargetUrl(decision.target, this.rack.basePath);
     prepareRackRequestHeaders(request.headers, { authorization: this.rack.authorization, actor: principal.user.email, upgrade: false });
     const filter = this.behaviours.answerFilterFor(decision);
-    (request as WithInFlight)[EXCHANGE] = { exchange, filter };
-    const selfHandleResponse = filter !== undefined;
+    (request as WithInFlight)[EXCHANGE] = { exchange, filter, settlement };
+    if (settlement) {
+      // Settled here only if nothing else does first: the client left before any answer came.
+      response.once(
+        'close',
+        () => void this.settle(request, response.writableFinished ? response.statusCode : CLIENT_CLOSED_REQUEST, undefined),
+      );
+    }
+    const selfHandleResponse = filter !== undefined || settlement !== undefined;
     if (body === undefined) {
       if (this.exchanges.reporting) exchange.countRequestBody(request);
       this.proxy.web(request, response, { selfHandleResponse });
@@ -145,8 +164,19 @@ export class RackProxy implements OnModuleDestroy {
     this.redactHead(proxyResponse);
     const inFlight = (request as WithInFlight)[EXCHANGE];
     if (!inFlight) return;
-    if (inFlight.filter) this.rewriteAnswer(proxyResponse, request, response, inFlight.filter, inFlight.exchange);
+    if (inFlight.filter || inFlight.settlement) this.rewriteAnswer(proxyResponse, request, response, inFlight);
     else if (this.exchanges.reporting) inFlight.exchange.countAnswer(proxyResponse);
+  }
+
+  /** Settles what the request reserved, once; a failure to record is logged, and the answer still goes out. */
+  private async settle(request: IncomingMessage, status: number, answer: unknown): Promise<void> {
+    const inFlight = (request as WithInFlight)[EXCHANGE];
+    const settlement = inFlight?.settlement;
+    if (!inFlight || !settlement) return;
+    inFlight.settlement = undefined;
+    await settlement.settle(status, answer).catch((error: Error) => {
+      this.logger.error(`recording the outcome of ${request.method} ${inFlight.exchange.decision.target.path} failed: ${error.message}`);
+    });
   }
 
   /** Last line of defence: no header or reason phrase of any answer carries the rack's credential, in any form. */
@@ -170,15 +200,12 @@ export class RackProxy implements OnModuleDestroy {
     }
   }
 
-  private rewriteAnswer(
-    proxyResponse: IncomingMessage,
-    request: IncomingMessage,
-    response: ServerResponse,
-    filter: RackAnswerFilter,
-    exchange: HttpExchange,
-  ): void {
+  /** Reads the whole answer, settles what the request reserved, and sends the answer on, filtered if it must be. */
+  private rewriteAnswer(proxyResponse: IncomingMessage, request: IncomingMessage, response: ServerResponse, inFlight: InFlight): void {
+    const { filter, exchange } = inFlight;
     const refuseTooLarge = () => {
       proxyResponse.destroy();
+      void this.settle(request, 502, undefined);
       this.answerError(request, response, 502, 'rack answer too large for the gateway to filter');
     };
     if (Number(proxyResponse.headers['content-length'] ?? 0) > MAX_REWRITTEN_ANSWER_BYTES) {
@@ -193,39 +220,41 @@ export class RackProxy implements OnModuleDestroy {
       else chunks.push(chunk);
     });
     proxyResponse.on('error', () => response.destroy());
-    proxyResponse.on('end', () => {
-      const status = proxyResponse.statusCode ?? 502;
-      let body: string;
-      try {
-        body = this.rewriteBody(Buffer.concat(chunks).toString('utf8'), status, filter, exchange.decision);
-      } catch (error) {
-        this.logger.error(`rewriting ${request.method} ${exchange.decision.target.path} failed: ${(error as Error).message}`);
-        this.answerError(request, response, 502, 'rack answer could not be filtered');
-        return;
-      }
-      const length = Buffer.byteLength(body);
-      exchange.bytesOut = length;
-      const headers = { ...proxyResponse.headers, 'content-length': String(length) };
-      delete headers['transfer-encoding'];
-      response.writeHead(status, headers);
-      response.end(body);
-    });
+    proxyResponse.on(
+      'end',
+      () => void this.sendReadAnswer(proxyResponse, request, response, Buffer.concat(chunks).toString('utf8'), filter, exchange),
+    );
   }
 
-  private rewriteBody(text: string, status: number, filter: RackAnswerFilter, decision: AllowedRackRequest): string {
-    let rewritten = text;
-    if (status >= 200 && status < 300) {
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(text);
-      } catch {
-        // Not JSON: nothing to filter structurally; the credential sweep below still applies.
-      }
+  private async sendReadAnswer(
+    proxyResponse: IncomingMessage,
+    request: IncomingMessage,
+    response: ServerResponse,
+    text: string,
+    filter: RackAnswerFilter | undefined,
+    exchange: HttpExchange,
+  ): Promise<void> {
+    const status = proxyResponse.statusCode ?? 502;
+    const parsed = status >= 200 && status < 300 ? parseJson(text) : undefined;
+    await this.settle(request, status, parsed);
+    let body = text;
+    try {
       // The rack's own format: two-space indentation and a trailing newline.
-      if (parsed !== undefined) rewritten = `${JSON.stringify(filter.filter(parsed, decision), null, 2)}\n`;
+      if (filter && parsed !== undefined) body = `${JSON.stringify(filter.filter(parsed, exchange.decision), null, 2)}\n`;
+    } catch (error) {
+      this.logger.error(`rewriting ${request.method} ${exchange.decision.target.path} failed: ${(error as Error).message}`);
+      this.answerError(request, response, 502, 'rack answer could not be filtered');
+      return;
     }
     // Last line of defence: no copy of the rack's credential leaves in an answer the gateway has read.
-    return this.rack.redactCredential(rewritten);
+    body = this.rack.redactCredential(body);
+    if (response.destroyed) return;
+    const length = Buffer.byteLength(body);
+    exchange.bytesOut = length;
+    const headers = { ...proxyResponse.headers, 'content-length': String(length) };
+    delete headers['transfer-encoding'];
+    response.writeHead(status, headers);
+    response.end(body);
   }
 
   private onRackError(error: NodeJS.ErrnoException, request: IncomingMessage, target: unknown): void {
@@ -234,7 +263,7 @@ export class RackProxy implements OnModuleDestroy {
     const message = timedOut ? 'rack timed out' : `rack unreachable (${error.code ?? 'connection failed'})`;
     this.logger.warn(`${request.method} ${request.url?.split('?', 1)[0]}: ${message}`);
     if (isServerResponse(target)) {
-      this.answerError(request, target, status, message);
+      void this.settle(request, status, undefined).then(() => this.answerError(request, target, status, message));
       return;
     }
     // A websocket whose rack leg failed before the handshake completed: answer as the rack would.
@@ -261,6 +290,15 @@ function closeRackLegWithClient(proxyRequest: ClientRequest, response: ServerRes
   response.once('close', () => {
     if (!response.writableFinished) proxyRequest.destroy();
   });
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    // Not JSON: nothing to filter structurally; the credential sweep still applies.
+    return undefined;
+  }
 }
 
 function isServerResponse(target: unknown): target is ServerResponse {

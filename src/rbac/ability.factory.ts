@@ -1,7 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { Principal } from '../auth/principal';
-import type { AppAbility } from './permissions';
-import { PrincipalAbility, type RoleBinding, abilityOf } from './principal-ability';
+import { type BindingAbilities, PrincipalAbility, type RoleBinding, abilityOf } from './principal-ability';
 
 /**
  * The one place abilities are built. An ability depends only on its holder's user id (own-only grants),
@@ -11,7 +10,7 @@ import { PrincipalAbility, type RoleBinding, abilityOf } from './principal-abili
  */
 @Injectable()
 export class AbilityFactory {
-  private readonly cache = new Map<string, AppAbility>();
+  private readonly cache = new Map<string, BindingAbilities>();
   private readonly principals = new Map<string, PrincipalAbility>();
   /** Token principals are reused while their token is cached, so the keys below need not be rebuilt. */
   private readonly byPrincipal = new WeakMap<Principal, PrincipalAbility>();
@@ -39,14 +38,14 @@ export class AbilityFactory {
     return ability;
   }
 
-  private forBinding(userId: string, binding: RoleBinding): AppAbility {
+  private forBinding(userId: string, binding: RoleBinding): BindingAbilities {
     const key = bindingKey(userId, binding);
-    let ability = this.cache.get(key);
-    if (!ability) {
-      ability = abilityOf(binding, userId);
-      remember(this.cache, key, ability);
+    let abilities = this.cache.get(key);
+    if (!abilities) {
+      abilities = { direct: abilityOf(binding, userId), underApproval: abilityOf(binding, userId, { underApproval: true }) };
+      remember(this.cache, key, abilities);
     }
-    return ability;
+    return abilities;
   }
 }
 

@@ -15,6 +15,7 @@ export const ACTIONS = [
   'access',
   'shell',
   'proxy',
+  'approve',
 ] as const;
 export type Action = (typeof ACTIONS)[number];
 

@@ -11,13 +11,15 @@ export interface RoleBinding {
 
 /**
  * The CASL ability of one role binding held by one user: the role's grants, app subjects conditioned
- * on the binding's apps, and own-only grants on the user's id.
+ * on the binding's apps, and own-only grants on the user's id. Under-approval grants are left out
+ * unless asked for: they hold only for a request the deploy-approvals gate admits.
  */
-export function abilityOf(binding: RoleBinding, userId: string): AppAbility {
+export function abilityOf(binding: RoleBinding, userId: string, { underApproval = false } = {}): AppAbility {
   const { can, build } = new AbilityBuilder<AppAbility>(createMongoAbility);
   // Subjects are plain type names, so CASL cannot infer their fields; conditions are typed by hand.
   const appCondition = binding.appScopes === null ? {} : { app: { $regex: appScopeRegExp(binding.appScopes) } };
   for (const grant of grantsOf(binding.role)) {
+    if (grant.underApproval && !underApproval) continue;
     const actions = ([] as Action[]).concat(grant.action);
     for (const subject of ([] as Subject[]).concat(grant.subject)) {
       const conditions = { ...(APP_SUBJECTS.has(subject) ? appCondition : {}), ...(grant.ownOnly ? { userId } : {}) };
@@ -28,6 +30,12 @@ export function abilityOf(binding: RoleBinding, userId: string): AppAbility {
   return build();
 }
 
+/** One role binding's abilities: what it grants outright, and that plus what it grants within an approved deploy. */
+export interface BindingAbilities {
+  readonly direct: AppAbility;
+  readonly underApproval: AppAbility;
+}
+
 /**
  * What a principal may do. A token's ability is its owner's current ability intersected with the
  * token's own scope, so demoting or re-scoping the owner narrows every token at once.
@@ -35,8 +43,22 @@ export function abilityOf(binding: RoleBinding, userId: string): AppAbility {
 export class PrincipalAbility {
   /** Answers already worked out: the same few questions recur on every request of a caller. */
   private readonly answers = new Map<string, boolean>();
+  private readonly abilities: readonly AppAbility[];
+  private readonly abilitiesUnderApproval: readonly AppAbility[];
 
-  constructor(private readonly abilities: readonly AppAbility[]) {}
+  constructor(bindings: readonly BindingAbilities[]) {
+    this.abilities = bindings.map((binding) => binding.direct);
+    this.abilitiesUnderApproval = bindings.map((binding) => binding.underApproval);
+  }
+
+  /**
+   * Whether the caller could do this as a step of an approved deploy, though not outright (a CI
+   * token's upload, build or promote). Asked only of requests `can` refused.
+   */
+  canUnderApproval(action: Action, subject: Subject, target?: SubjectFields): boolean {
+    const checked = target === undefined ? subject : asSubject(subject, { ...target });
+    return this.abilitiesUnderApproval.every((ability) => ability.can(action, checked as never));
+  }
 
   /**
    * With an app (or `{ app: undefined }` for app subjects the request names no app of), conditions

@@ -17,6 +17,11 @@ export interface AllowedRackRequest {
   /** The app the request touches, validated; undefined for rack-level routes. */
   readonly app: string | undefined;
   readonly ability: PrincipalAbility;
+  /**
+   * Allowed only as a step of an approved deploy (a CI token's upload, build, promote): the
+   * deploy-approvals stage must admit it against an approval, or it is refused there.
+   */
+  readonly underApproval: boolean;
 }
 
 /** A refusal names the route and app it was about when a route matched, for the record. */
@@ -46,15 +51,13 @@ export class RackAuthorizer {
     if (app !== undefined && !APP_NAME.test(app)) return { allowed: false, reason: `invalid app name: ${app}`, route };
 
     const ability = this.abilities.forPrincipal(principal);
-    const allowed = route.lists
-      ? ability.can(route.action, route.subject)
-      : APP_SUBJECTS.has(route.subject)
-        ? ability.can(route.action, route.subject, { app })
-        : ability.can(route.action, route.subject);
-    if (!allowed) {
-      const reason = `permission denied: ${permissionName(route.action, route.subject)}${app ? ` on app ${app}` : ''}`;
-      return { allowed: false, reason, route, app };
+    const fields = !route.lists && APP_SUBJECTS.has(route.subject) ? { app } : undefined;
+    if (ability.can(route.action, route.subject, fields))
+      return { allowed: true, method, route, target, app, ability, underApproval: false };
+    if (!route.lists && ability.canUnderApproval(route.action, route.subject, fields)) {
+      return { allowed: true, method, route, target, app, ability, underApproval: true };
     }
-    return { allowed: true, method, route, target, app, ability };
+    const reason = `permission denied: ${permissionName(route.action, route.subject)}${app ? ` on app ${app}` : ''}`;
+    return { allowed: false, reason, route, app };
   }
 }

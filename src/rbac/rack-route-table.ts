@@ -6,6 +6,12 @@ export type AnswerFilter = 'app-list' | 'apps' | 'releases' | 'builds' | 'regist
 /** How a request body is rewritten before the rack reads it; the secrets module provides each. */
 export type RequestRewrite = 'release-env';
 
+/**
+ * The step of an approved deploy a route takes (the deploy-approvals stage admits each): a token that
+ * may call a route only under an approval calls routes without a step not at all.
+ */
+export type DeployStep = 'upload' | 'build' | 'promote' | 'run' | 'exec';
+
 /** Which per-caller rate limit a route counts against (the rate-limit module's buckets). */
 export type RateClass = 'read' | 'write' | 'stream' | 'upload';
 
@@ -25,9 +31,10 @@ export interface RackRoute {
   readonly requestRewrite?: RequestRewrite;
   /** Websockets are streams, GET/HEAD/OPTIONS reads, everything else writes, unless the row names an upload. */
   readonly rateClass: RateClass;
+  readonly deployStep?: DeployStep;
 }
 
-type RouteBehaviours = Partial<Pick<RackRoute, 'lists' | 'answerFilter' | 'requestRewrite' | 'rateClass'>>;
+type RouteBehaviours = Partial<Pick<RackRoute, 'lists' | 'answerFilter' | 'requestRewrite' | 'rateClass' | 'deployStep'>>;
 type Row = [RackMethod, string, Action, RackSubject, RouteBehaviours?];
 
 /**
@@ -84,7 +91,7 @@ const ROWS: Row[] = [
 
   // Builds and the objects they are built from.
   ['GET', '/apps/{app}/builds', 'read', 'builds', { answerFilter: 'builds' }],
-  ['POST', '/apps/{app}/builds', 'create', 'builds', { answerFilter: 'builds' }],
+  ['POST', '/apps/{app}/builds', 'create', 'builds', { answerFilter: 'builds', deployStep: 'build' }],
   ['GET', '/apps/{app}/builds/{id}.tgz', 'read', 'builds'],
   ['GET', '/apps/{app}/builds/{id}', 'read', 'builds', { answerFilter: 'builds' }],
   ['POST', '/apps/{app}/builds/import', 'create', 'builds', { rateClass: 'upload' }],
@@ -94,7 +101,7 @@ const ROWS: Row[] = [
   ['GET', '/apps/{app}/objects', 'read', 'objects'],
   ['GET', '/apps/{app}/objects/{key:.*}', 'read', 'objects'],
   ['HEAD', '/apps/{app}/objects/{key:.*}', 'read', 'objects'],
-  ['POST', '/apps/{app}/objects/{key:.*}', 'create', 'objects', { rateClass: 'upload' }],
+  ['POST', '/apps/{app}/objects/{key:.*}', 'create', 'objects', { rateClass: 'upload', deployStep: 'upload' }],
   ['DELETE', '/apps/{app}/objects/{key:.*}', 'delete', 'objects'],
   // Docker pushes of --external builds go through the rack's registry proxy.
   ['GET', '/v2/{path:.*}', 'read', 'builds'],
@@ -105,19 +112,19 @@ const ROWS: Row[] = [
   ['GET', '/apps/{app}/releases', 'read', 'releases', { answerFilter: 'releases' }],
   ['POST', '/apps/{app}/releases', 'create', 'releases', { answerFilter: 'releases', requestRewrite: 'release-env' }],
   ['GET', '/apps/{app}/releases/{id}', 'read', 'releases', { answerFilter: 'releases' }],
-  ['POST', '/apps/{app}/releases/{id}/promote', 'promote', 'releases'],
+  ['POST', '/apps/{app}/releases/{id}/promote', 'promote', 'releases', { deployStep: 'promote' }],
 
   // Processes, exec, files, services.
   ['GET', '/apps/{app}/processes', 'read', 'processes'],
   ['GET', '/apps/{app}/processes/{pid}', 'read', 'processes'],
   ['DELETE', '/apps/{app}/processes/{pid}', 'stop', 'processes'],
-  ['SOCKET', '/apps/{app}/processes/{pid}/exec', 'create', 'exec'],
+  ['SOCKET', '/apps/{app}/processes/{pid}/exec', 'create', 'exec', { deployStep: 'exec' }],
   ['SOCKET', '/apps/{app}/processes/{pid}/logs', 'read', 'logs'],
   // convox cp reads and writes any file in a process: as powerful as exec.
   ['GET', '/apps/{app}/processes/{pid}/files', 'create', 'exec'],
   ['POST', '/apps/{app}/processes/{pid}/files', 'create', 'exec', { rateClass: 'upload' }],
   ['DELETE', '/apps/{app}/processes/{pid}/files', 'create', 'exec'],
-  ['POST', '/apps/{app}/services/{service}/processes', 'run', 'processes'],
+  ['POST', '/apps/{app}/services/{service}/processes', 'run', 'processes', { deployStep: 'run' }],
   ['GET', '/apps/{app}/services', 'read', 'apps'],
   ['PUT', '/apps/{app}/services/{name}', 'scale', 'apps'],
   ['POST', '/apps/{app}/services/{name}/restart', 'restart', 'apps'],

@@ -25,6 +25,8 @@ export interface RoleDescription {
   readonly permissions: readonly string[];
   /** Every rack route (`METHOD /path`) the role may call, from the route table. */
   readonly rackRoutes: readonly string[];
+  /** Rack routes the role may call only as a step of an approved deploy (rows naming a deploy step). */
+  readonly rackRoutesUnderApproval: readonly string[];
 }
 
 type Can = (action: Action, subject: Subject, target?: SubjectFields) => boolean;
@@ -54,8 +56,11 @@ const DESCRIBED_USER_ID = 'described-user';
 /** The roles as `GET /api/v1/roles` and the docs describe them, derived from roles.ts and the route table. */
 export function describeRoles(): RoleDescription[] {
   return ROLES.map((name) => {
-    const ability = abilityOf({ role: name, appScopes: null }, DESCRIBED_USER_ID);
+    const binding = { role: name, appScopes: null };
+    const ability = abilityOf(binding, DESCRIBED_USER_ID);
+    const withApproval = abilityOf(binding, DESCRIBED_USER_ID, { underApproval: true });
     const can: Can = (action, subject, target) => ability.can(action, target ? asSubject(subject, { ...target }) : subject);
+    const rackRoutes = rackRoutesOf(can);
     const definition = ROLE_DEFINITIONS[name];
     return {
       name,
@@ -63,7 +68,10 @@ export function describeRoles(): RoleDescription[] {
       inherits: definition.inherits,
       tokensOnly: definition.tokensOnly ?? false,
       permissions: permissionsOf(can),
-      rackRoutes: rackRoutesOf(can),
+      rackRoutes,
+      rackRoutesUnderApproval: RACK_ROUTES.filter((route) => route.deployStep && withApproval.can(route.action, route.subject))
+        .map((route) => `${route.method} ${route.path}`)
+        .filter((route) => !rackRoutes.includes(route)),
     };
   });
 }
@@ -80,7 +88,9 @@ export function rackRouteTableMarkdown(): string {
   const rule = `|${' --- |'.repeat(4 + roles.length)}`;
   const rows = RACK_ROUTES.map((route) => {
     const key = `${route.method} ${route.path}`;
-    const verdicts = roles.map((role) => (role.rackRoutes.includes(key) ? '✓' : ''));
+    const verdicts = roles.map((role) =>
+      role.rackRoutes.includes(key) ? '✓' : role.rackRoutesUnderApproval.includes(key) ? 'approved deploy' : '',
+    );
     const level = mfaLevelOf(route.action, route.subject);
     return `| ${route.method} | \`${route.path}\` | ${permissionName(route.action, route.subject)} | ${level === 'none' ? '' : level} | ${verdicts.join(' | ')} |`;
   });

@@ -21,6 +21,7 @@ export class RolesController {
       inherits: [...role.inherits],
       permissions: [...role.permissions],
       rackRoutes: [...role.rackRoutes],
+      rackRoutesUnderApproval: [...role.rackRoutesUnderApproval],
     }));
   }
 

@@ -8,6 +8,11 @@ export interface Grant {
   readonly subject: Subject | readonly Subject[];
   /** Only on instances the caller owns (`SubjectFields.userId` is the caller's user id). */
   readonly ownOnly?: true;
+  /**
+   * Only as a step of an approved deploy: the deploy-approvals gate admits each such request against
+   * an approval a person gave for this token, app and commit (deploy-approvals/deploy-steps.ts).
+   */
+  readonly underApproval?: true;
 }
 
 export interface RoleDefinition {
@@ -53,27 +58,30 @@ export const ROLE_DEFINITIONS: Readonly<Record<Role, RoleDefinition>> = {
       { action: ['create', 'read'], subject: 'objects' },
       { action: ['create', 'promote'], subject: 'releases' },
       { action: 'update', subject: 'env' },
+      { action: ['create', 'read'], subject: 'deploy-approvals', ownOnly: true },
     ],
   },
   cicd: {
-    description: 'For CI tokens: reads, uploads, builds and promotes. No env values, exec or env changes.',
+    description:
+      'For CI tokens: reads, and asks for deploy approvals. Uploads, builds, promotes and allowlisted run or exec only within an approved deploy; no env values or env changes.',
     inherits: [],
     tokensOnly: true,
     grants: [
-      { action: 'read', subject: ['apps', 'processes', 'builds', 'releases', 'logs', 'instances', 'rack'] },
-      { action: ['create', 'read'], subject: 'objects' },
-      { action: 'create', subject: 'builds' },
-      { action: 'promote', subject: 'releases' },
+      { action: 'read', subject: ['apps', 'processes', 'builds', 'releases', 'logs', 'instances', 'rack', 'objects'] },
+      { action: ['create', 'read'], subject: 'deploy-approvals', ownOnly: true },
+      { action: 'create', subject: ['objects', 'builds', 'exec'], underApproval: true },
+      { action: 'promote', subject: 'releases', underApproval: true },
+      { action: 'run', subject: 'processes', underApproval: true },
     ],
   },
   admin: {
-    description: 'Everything, including secret values and the gateway’s users, tokens and settings.',
+    description: 'Everything, including secret values, approving deploys and the gateway’s users, tokens and settings.',
     inherits: [],
     grants: [{ action: 'manage', subject: 'all' }],
   },
 };
 
-/** Every grant of a role, its inherited ones included. */
+/** Every grant of a role, its inherited ones included (under-approval ones too: a token scope must not exceed them). */
 export function grantsOf(role: Role): Grant[] {
   const definition = ROLE_DEFINITIONS[role];
   return [...definition.inherits.flatMap(grantsOf), ...definition.grants];

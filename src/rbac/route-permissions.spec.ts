@@ -64,6 +64,7 @@ describe('route permissions', () => {
     ).toEqual([
       'AuditController',
       'AuthController',
+      'DeployApprovalsController',
       'HealthController',
       'MeController',
       'MetricsController',

@@ -85,6 +85,14 @@ export class TokensService {
     return token?.userId ?? null;
   }
 
+  /** A live token by id, as authentication would resolve it (unrevoked, unexpired, its owner enabled), or null. */
+  async findLive(tokenId: string, now = new Date()): Promise<AuthenticatedToken | null> {
+    const token = await this.tokens.findOneBy({ id: tokenId });
+    if (!token || token.revokedAt || (token.expiresAt && token.expiresAt <= now)) return null;
+    const user = await this.users.findById(token.userId);
+    return user && !user.disabled ? authenticated(token, user) : null;
+  }
+
   /** Opens the token's step-up window; every instance re-reads the token before its next request. */
   async openStepUp(tokenId: string, until: Date): Promise<void> {
     await this.tokens.update({ id: tokenId }, { stepUpUntil: until });
@@ -125,8 +133,7 @@ export class TokensService {
     // The cached entry may know of a write the database has not finished yet.
     let lastUsedAt = Math.max(token.lastUsedAt?.getTime() ?? 0, cached?.lastUsedAt ?? 0);
     if (this.lastUseIsStale(lastUsedAt, now)) lastUsedAt = this.recordUse(token.id, now);
-    const scope = token.role || token.appScopes ? { role: token.role ?? user.role, appScopes: token.appScopes } : null;
-    const result = { tokenId: token.id, user, scope, stepUpUntil: token.stepUpUntil?.getTime() ?? null };
+    const result = authenticated(token, user);
     if (generation === this.generation) this.remember(tokenHash, result, token.expiresAt, lastUsedAt, now);
     return result;
   }
@@ -158,4 +165,9 @@ export class TokensService {
     });
     return now.getTime();
   }
+}
+
+function authenticated(token: ApiTokenEntity, user: UserEntity): AuthenticatedToken {
+  const scope = token.role || token.appScopes ? { role: token.role ?? user.role, appScopes: token.appScopes } : null;
+  return { tokenId: token.id, user, scope, stepUpUntil: token.stepUpUntil?.getTime() ?? null };
 }

@@ -457,16 +457,16 @@ describe('MFA', () => {
       expect((await call('GET', '/apps', person.token)).status).toBe(200);
     });
 
-    it('a CI token cannot step up, whatever it sends: exec and builds get 403', async () => {
+    it('a CI token cannot step up, whatever it sends: exec and builds get 403 naming the missing approval', async () => {
       const { token } = await fixture.gateway.createUserWithToken('ci@example.com', 'cicd');
       expect((await call('GET', '/apps', token)).status).toBe(200);
       const build = await call('POST', '/apps/myapp/builds', token, { headers: { 'x-mfa-totp': '123456' }, body: {} });
       expect(build.status).toBe(403);
       expect(await build.text()).toBe(
-        "builds:create needs a person's second factor; CI tokens cannot perform it (deploy through an approval)\n",
+        'deploy approval required: no approved deploy lets this token build myapp; ask for one with POST /api/v1/deploy-approval-requests\n',
       );
       const frames = await exec(token, `${token}.totp.123456`);
-      expect(frames[0]).toMatch(/^ERROR: permission denied: exec:create/);
+      expect(frames[0]).toMatch(/^ERROR: deploy approval required: no approved deploy lets this token exec myapp/);
     });
   });
 

@@ -13,6 +13,8 @@ interface NormalisedError {
   code: string;
   message: string;
   errors?: string[];
+  /** RFC 9457 extension members, for the API's answer only (the open request a 409 refers to). */
+  extensions?: Record<string, unknown>;
 }
 
 const DEFAULT_CODES: Record<number, string> = {
@@ -30,7 +32,7 @@ function normalise(exception: unknown): NormalisedError {
     const status = exception.getStatus();
     const response = exception.getResponse();
     if (typeof response === 'object' && response !== null) {
-      const { code, message } = response as { code?: unknown; message?: unknown };
+      const { code, message, extensions } = response as { code?: unknown; message?: unknown; extensions?: Record<string, unknown> };
       // class-validator failures arrive as a list of messages.
       if (Array.isArray(message)) {
         return {
@@ -44,6 +46,7 @@ function normalise(exception: unknown): NormalisedError {
         status,
         code: typeof code === 'string' ? code : (DEFAULT_CODES[status] ?? 'error'),
         message: typeof message === 'string' ? message : exception.message,
+        ...(extensions ? { extensions } : {}),
       };
     }
     return { status, code: DEFAULT_CODES[status] ?? 'error', message: String(response) };
@@ -95,7 +98,7 @@ export class GatewayExceptionFilter implements ExceptionFilter {
       reply
         .status(error.status)
         .header('content-type', 'application/problem+json')
-        .send(problemDetails(error.status, error.code, error.message, error.errors));
+        .send({ ...error.extensions, ...problemDetails(error.status, error.code, error.message, error.errors) });
       return;
     }
     const { headers, body } = rackErrorBody(error.status, error.message, request.headers);

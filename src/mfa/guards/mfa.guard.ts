@@ -29,7 +29,8 @@ declare module 'fastify' {
  * A person who must enrol reaches only enrolment; a browser sign-in that has not passed its second
  * factor only what finishes it. Then the route's level: step-up passes within the credential's window,
  * always only with a code in this very request; a code sent is verified and opens the window. CI
- * tokens (the cicd role) never pass a level: people verify, machines deploy through approvals.
+ * tokens (the cicd role) never pass a level themselves: people verify, machines deploy through
+ * approvals, and a step the deploy-approvals stage admitted carries its approvers' second factors.
  *
  * The checks read only the principal: a request that needs no second factor costs no query.
  */
@@ -67,7 +68,7 @@ export class MfaGuard implements CanActivate {
     const { level, permission } = this.levelOf(context, request);
     if (level === 'none') return true;
     if (machine) {
-      if (!this.config.mfa.required) return true;
+      if (!this.config.mfa.required || request.deployApproval) return true;
       throw new PermissionDeniedError(
         `${permission} needs a person's second factor; CI tokens cannot perform it (deploy through an approval)`,
       );

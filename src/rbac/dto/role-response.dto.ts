@@ -8,6 +8,12 @@ export class RoleResponseDto {
   @ApiProperty({ description: 'Service-account role: API tokens only, no browser sign-in' }) tokensOnly!: boolean;
   @ApiProperty({ type: [String], example: ['apps:read', 'exec:create'] }) permissions!: string[];
   @ApiProperty({ type: [String], example: ['GET /apps', 'SOCKET /apps/{app}/processes/{pid}/exec'] }) rackRoutes!: string[];
+  @ApiProperty({
+    type: [String],
+    example: ['POST /apps/{app}/builds'],
+    description: 'Rack routes the role may call only as a step of an approved deploy',
+  })
+  rackRoutesUnderApproval!: string[];
 }
 
 export class AbilitiesResponseDto {
