@@ -2,8 +2,10 @@ import { DataSource } from 'typeorm';
 import { Clock } from '../../src/common/clock';
 import type { UserRole } from '../../src/users/user.entity';
 import { AuthenticatorApp } from '../support/authenticators/authenticator-app';
+import { freePort } from '../support/free-port';
 import { rackAndGateway } from '../support/gateway-fixture';
 import { basicAuth } from '../support/test-gateway';
+import { WebhookReceiver, eventually } from '../support/webhook-receiver';
 import { RackSocket } from '../support/websocket-client';
 
 const COMMIT = '3f2c9e1a7b4d5e6f8091a2b3c4d5e6f708192a3b';
@@ -36,13 +38,22 @@ interface ApprovalView {
  * each once and in order, and nothing else.
  */
 describe('deploy approvals', () => {
-  const fixture = rackAndGateway({
-    env: {
-      MFA_REQUIRED: 'true',
-      DEPLOY_APPROVAL_POLICIES: JSON.stringify({ '*': { approvers: 1, commands: ['bin/migrate'] }, otherapp: { approvers: 2 } }),
-    },
-    rack: { buildMs: 50, promoteMs: 300 },
+  let receiver: WebhookReceiver;
+  const fixture = rackAndGateway(async () => {
+    receiver = new WebhookReceiver(await freePort(), '/services/T0/B0/approvals-secret');
+    await receiver.listen();
+    return {
+      env: {
+        MFA_REQUIRED: 'true',
+        DEPLOY_APPROVAL_POLICIES: JSON.stringify({ '*': { approvers: 1, commands: ['bin/migrate'] }, otherapp: { approvers: 2 } }),
+        NOTIFICATION_WEBHOOK_URL: receiver.url,
+        NOTIFICATION_RETRY_DELAY_SECONDS: '1',
+      },
+      rack: { buildMs: 50, promoteMs: 300 },
+    };
   });
+
+  afterAll(() => receiver.close());
   let now = Date.UTC(2026, 11, 2, 12, 0, 0);
   let people = 0;
   let commits = 0;
@@ -222,6 +233,37 @@ describe('deploy approvals', () => {
       .map((entry) => entry.route);
     expect(steps).toEqual(['POST /apps/{app}/objects/{key:.*}', 'POST /apps/{app}/builds', 'POST /apps/{app}/releases/{id}/promote']);
   });
+
+  it('tells the webhook of each request, decision and deploy once, though the receiver fails twice first', async () => {
+    const ci = await ciToken();
+    const admin = await person('admin');
+    const gitCommit = nextCommit();
+    const isThis = (delivery: { body: Record<string, unknown> }) => (delivery.body.fields as Record<string, string>).Commit === gitCommit;
+    for (const event of ['deploy-approval.requested', 'deploy-approval.approved', 'deploy-approval.deployed'])
+      receiver.refusedTwice.add(event);
+
+    const approval = await approved(ci, admin, 'myapp', gitCommit);
+    expect((await upload(ci, 'tmp/notified.tgz')).status).toBe(200);
+    const releaseId = await releaseOf(ci, ((await (await build(ci, 'tmp/notified.tgz')).json()) as { id: string }).id);
+    expect((await call('POST', `/apps/myapp/releases/${releaseId}/promote`, ci)).status).toBe(200);
+
+    const delivered = () => receiver.received.filter((delivery) => isThis(delivery) && delivery.status === 200);
+    await eventually(() => delivered().length === 3, 30_000);
+    expect(delivered().map((delivery) => delivery.body.event)).toEqual([
+      'deploy-approval.requested',
+      'deploy-approval.approved',
+      'deploy-approval.deployed',
+    ]);
+    expect(delivered()[1].body).toMatchObject({
+      text: `${admin.email} approved the deploy of myapp at ${gitCommit.slice(0, 12)}`,
+      url: `${fixture.gateway.url}/api/v1/deploy-approval-requests/${approval.id}`,
+    });
+    // Each was refused twice, then delivered once, under one delivery id.
+    for (const notice of delivered()) {
+      expect(receiver.received.filter((delivery) => delivery.id === notice.id).map((delivery) => delivery.status)).toEqual([500, 500, 200]);
+    }
+    expect(fixture.gateway.logs.text()).not.toContain('approvals-secret');
+  }, 60_000);
 
   it('is held to its order by the database itself, whatever the application asks of it', async () => {
     const ci = await ciToken();

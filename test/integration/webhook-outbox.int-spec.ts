@@ -1,4 +1,3 @@
-import { type IncomingHttpHeaders, type Server, createServer } from 'node:http';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import type { WebhookNotice } from '../../src/notifications/webhook-notice';
@@ -7,83 +6,12 @@ import { freePort } from '../support/free-port';
 import { MockRack, startMockRack } from '../support/mock-rack';
 import { TestDatabase, createTestDatabase, describeOnPostgresServer } from '../support/test-database';
 import { TestGateway, startTestGateway } from '../support/test-gateway';
+import { WebhookReceiver, eventually } from '../support/webhook-receiver';
 
 /** The part of a Slack webhook URL that is the credential: it must never reach a log line. */
 const SECRET_PATH = '/services/T0GATEWAY/B0OUTBOX/webhook-secret-path';
 /** Short retries, so a notice refused twice is delivered within seconds (the default first wait is 30 s). */
 const FAST_RETRIES = { NOTIFICATION_RETRY_DELAY_SECONDS: '1', NOTIFICATION_RETRY_LIMIT: '5' };
-
-interface ReceivedDelivery {
-  readonly id: string;
-  readonly headers: IncomingHttpHeaders;
-  readonly body: Record<string, unknown>;
-  readonly status: number;
-}
-
-/** A webhook receiver: answers 200, except that a delivery of an event in `refusedTwice` gets 500 twice first. */
-class WebhookReceiver {
-  readonly received: ReceivedDelivery[] = [];
-  readonly refusedTwice = new Set<string>();
-  /** Requests read but not yet answered. */
-  unanswered = 0;
-  private server: Server | undefined;
-
-  constructor(
-    readonly port: number,
-    private readonly answerDelayMs = 0,
-  ) {}
-
-  get url(): string {
-    return `http://127.0.0.1:${this.port}${SECRET_PATH}`;
-  }
-
-  listen(): Promise<void> {
-    const server = createServer((request, response) => {
-      const chunks: Buffer[] = [];
-      request.on('data', (chunk: Buffer) => chunks.push(chunk));
-      request.on('end', () => {
-        const id = String(request.headers['x-rack-gateway-delivery']);
-        const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>;
-        const refusals = this.refusedTwice.has(String(body.event)) ? 2 : 0;
-        const status = this.received.filter((delivery) => delivery.id === id).length < refusals ? 500 : 200;
-        this.received.push({ id, headers: request.headers, body, status });
-        this.unanswered += 1;
-        setTimeout(() => {
-          this.unanswered -= 1;
-          response.writeHead(status).end();
-        }, this.answerDelayMs);
-      });
-    });
-    this.server = server;
-    return new Promise((resolve) => server.listen(this.port, '127.0.0.1', resolve));
-  }
-
-  close(): Promise<void> {
-    const server = this.server;
-    if (!server) return Promise.resolve();
-    this.server = undefined;
-    server.closeAllConnections();
-    return new Promise((resolve) => server.close(() => resolve()));
-  }
-
-  /** Every request for the notice of this event, in order. */
-  attemptsFor(event: string): ReceivedDelivery[] {
-    return this.received.filter((delivery) => delivery.body.event === event);
-  }
-
-  deliveredOnce(event: string): boolean {
-    return this.attemptsFor(event).filter((delivery) => delivery.status === 200).length === 1;
-  }
-}
-
-/** Deliveries are polled for every 2 s and retried after 1–2 s, then 2–4 s: wait for the outcome rather than a fixed time. */
-async function eventually(check: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`not within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 /** Queues notices the way a module does: in its own transaction, alongside its change. */
 async function enqueueInTransaction(gateway: TestGateway, notices: WebhookNotice[], afterwards?: () => void): Promise<void> {
@@ -102,7 +30,7 @@ describe('the webhook outbox', () => {
 
   beforeAll(async () => {
     rack = await startMockRack();
-    receiver = new WebhookReceiver(await freePort());
+    receiver = new WebhookReceiver(await freePort(), SECRET_PATH);
     await receiver.listen();
     gateway = await startTestGateway({
       rackUrl: rack.url,
@@ -213,7 +141,7 @@ describeOnPostgresServer('the webhook outbox on two gateway instances', () => {
     rack = await startMockRack();
     database = await createTestDatabase();
     // Answers take a while, so deliveries are in flight when an instance is told to stop.
-    receiver = new WebhookReceiver(await freePort(), 1_000);
+    receiver = new WebhookReceiver(await freePort(), SECRET_PATH, 1_000);
     await receiver.listen();
     const env = { DATABASE_URL: database.url ?? '', NOTIFICATION_WEBHOOK_URL: receiver.url, ...FAST_RETRIES };
     first = await startTestGateway({ rackUrl: rack.url, rackToken: rack.password, env });
