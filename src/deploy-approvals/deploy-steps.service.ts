@@ -226,13 +226,16 @@ export class DeploySteps {
     return rows[0]?.id;
   }
 
+  /** Settles once, whoever calls first: the proxy with the rack's answer, or the guard when the request ends without one. */
   private settlement(
     readsAnswer: boolean,
     record: (manager: EntityManager, done: boolean, answer: unknown) => Promise<void>,
   ): RackSettlement {
+    let settled: Promise<void> | undefined;
     return {
       readsAnswer,
-      settle: (status, answer) => this.dataSource.transaction((manager) => record(manager, status >= 200 && status < 300, answer)),
+      settle: (status, answer) =>
+        (settled ??= this.dataSource.transaction((manager) => record(manager, status >= 200 && status < 300, answer))),
     };
   }
 

@@ -12,7 +12,7 @@ import { type RackAnswerFilter, RackBehaviours } from './rack-behaviours';
 import type { HttpExchange, WebsocketExchange } from './rack-exchange';
 import { RackExchanges } from './rack-exchanges.service';
 import { prepareRackRequestHeaders, stripRackResponseHeaders } from './rack-headers';
-import { CLIENT_CLOSED_REQUEST, type RackSettlement } from './rack-settlement';
+import type { RackSettlement } from './rack-settlement';
 import { WebsocketRefusal } from './websocket-refusal';
 
 class UpstreamIdleTimeoutError extends Error {
@@ -104,13 +104,6 @@ export class RackProxy implements OnModuleDestroy {
     prepareRackRequestHeaders(request.headers, { authorization: this.rack.authorization, actor: principal.user.email, upgrade: false });
     const filter = this.behaviours.answerFilterFor(decision);
     (request as WithInFlight)[EXCHANGE] = { exchange, filter, settlement };
-    if (settlement) {
-      // Settled here only if nothing else does first: the client left before any answer came.
-      response.once(
-        'close',
-        () => void this.settle(request, response.writableFinished ? response.statusCode : CLIENT_CLOSED_REQUEST, undefined),
-      );
-    }
     const selfHandleResponse = filter !== undefined || settlement !== undefined;
     if (body === undefined) {
       if (this.exchanges.reporting) exchange.countRequestBody(request);

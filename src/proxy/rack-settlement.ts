@@ -3,12 +3,16 @@
  * deploy), settled by how the rack answered: kept when the rack did it, given back otherwise. The proxy
  * holds the answer until it is settled, so the client never sees an outcome the gateway has not
  * recorded; if no answer comes (the rack is unreachable, either side hangs up), it settles with the
- * gateway's own status (502, 504) or 499 for a client that left.
+ * gateway's own status (502, 504) or 499 for a client that left. The stage that reserved it settles it
+ * too when the request ends without reaching the proxy (a later stage refused it).
  */
 export interface RackSettlement {
   /** Whether the rack's parsed JSON answer is needed (a new build's id), not only its status. */
   readonly readsAnswer: boolean;
-  /** Called once. `answer` is the rack's parsed JSON (before any filter), when asked for and there is one. */
+  /**
+   * Only the first call counts. `answer` is the rack's parsed JSON (before any filter), when asked for
+   * and there is one.
+   */
   settle(status: number, answer: unknown): Promise<void>;
 }
 

@@ -45,7 +45,10 @@ describe('deploy approvals', () => {
     return {
       env: {
         MFA_REQUIRED: 'true',
-        DEPLOY_APPROVAL_POLICIES: JSON.stringify({ '*': { approvers: 1, commands: ['bin/migrate'] }, otherapp: { approvers: 2 } }),
+        DEPLOY_APPROVAL_POLICIES: JSON.stringify({
+          '*': { approvers: 1, commands: ['bin/migrate', 'echo approved'] },
+          otherapp: { approvers: 2 },
+        }),
         NOTIFICATION_WEBHOOK_URL: receiver.url,
         NOTIFICATION_RETRY_DELAY_SECONDS: '1',
       },
@@ -410,16 +413,20 @@ describe('deploy approvals', () => {
     expect((await run('bin/migrate', releaseId)).status).toBe(200);
     const other = await run('rm -rf /', releaseId);
     expect(other.status).toBe(403);
-    expect(await other.text()).toContain('may run only its allowlisted commands (bin/migrate)');
+    expect(await other.text()).toContain('may run only its allowlisted commands (bin/migrate, echo approved)');
     expect((await run('bin/migrate', 'RSEEDOLD')).status).toBe(403);
     expect((await run('bin/migrate', releaseId, '?command=sh')).status).toBe(400);
 
     const processes = (await (await call('GET', '/apps/myapp/processes', ci)).json()) as Array<{ id: string; release: string }>;
     const running = processes.find((process) => process.release === releaseId);
     expect(running).toBeDefined();
-    const socket = await RackSocket.open(url(`/apps/myapp/processes/${running?.id}/exec`), { authorization: basicAuth(ci), command: 'sh' });
-    await socket.untilEnd(5_000);
-    socket.close();
-    expect(socket.output().toString('latin1')).toContain('may run only its allowlisted commands');
+    const exec = async (command: string) => {
+      const socket = await RackSocket.open(url(`/apps/myapp/processes/${running?.id}/exec`), { authorization: basicAuth(ci), command });
+      await socket.untilEnd(5_000);
+      socket.close();
+      return socket.output().toString('latin1');
+    };
+    expect(await exec('sh')).toContain('may run only its allowlisted commands');
+    expect(await exec('echo approved')).toBe('approved\nF1E49A85-0AD7-4AEF-A618-C249C6E6568D:0\n');
   });
 });

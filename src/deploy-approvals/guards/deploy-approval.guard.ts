@@ -1,5 +1,8 @@
 import { BadRequestException, CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
+import type { FastifyReply } from 'fastify';
+import type { ServerResponse } from 'node:http';
 import type { PipelineRequest } from '../../common/pipeline-request';
+import { CLIENT_CLOSED_REQUEST } from '../../proxy/rack-settlement';
 import type { AllowedRackRequest } from '../../rbac/rack-authorizer.service';
 import type { DeployStep } from '../../rbac/rack-route-table';
 import { readApprovedBuildForm } from '../build-form';
@@ -28,10 +31,10 @@ export class DeployApprovalGuard implements CanActivate {
     const request = context.switchToHttp().getRequest<PipelineRequest>();
     const decision = request.rackDecision;
     if (!decision?.underApproval) return true;
-    return this.admit(request, decision).then(() => true);
+    return this.admit(request, decision, context.switchToHttp().getResponse<FastifyReply | undefined>()?.raw).then(() => true);
   }
 
-  private async admit(request: PipelineRequest, decision: AllowedRackRequest): Promise<void> {
+  private async admit(request: PipelineRequest, decision: AllowedRackRequest, response: ServerResponse | undefined): Promise<void> {
     const principal = request.principal;
     const step = decision.route.deployStep;
     if (principal?.kind !== 'token' || decision.app === undefined || step === undefined) {
@@ -42,7 +45,16 @@ export class DeployApprovalGuard implements CanActivate {
     const caller: DeployCaller = { tokenId: principal.tokenId, app: decision.app, actor: principal.user.email };
     const admitted = await this.admitStep(step, caller, request, decision);
     request.deployApproval = { id: admitted.approvalId, step };
-    if (admitted.settlement) request.rackSettlement = admitted.settlement;
+    const settlement = admitted.settlement;
+    if (settlement && response) {
+      request.rackSettlement = settlement;
+      // The proxy settles with the rack's answer; a request that ends without one (a later stage refused
+      // it, the client left) gives its step back here.
+      response.once(
+        'close',
+        () => void settlement.settle(response.writableFinished ? response.statusCode : CLIENT_CLOSED_REQUEST, undefined),
+      );
+    }
   }
 
   private async admitStep(
