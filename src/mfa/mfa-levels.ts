@@ -1,4 +1,5 @@
 import { type Action, type Subject, permissionName } from '../rbac/permissions';
+import { RACK_ROUTES, type RackRoute } from '../rbac/rack-route-table';
 
 /**
  * How fresh a second factor an operation needs: `step-up`, one verified within the step-up window
@@ -54,4 +55,18 @@ export const MFA_LEVELS: Readonly<Record<string, Exclude<MfaLevel, 'none'>>> = {
 
 export function mfaLevelOf(action: Action, subject: Subject): MfaLevel {
   return MFA_LEVELS[permissionName(action, subject)] ?? 'none';
+}
+
+/** A rack route's level and the permission that names it, worked out once per row rather than per request. */
+const ROUTE_LEVELS: ReadonlyMap<RackRoute, { readonly level: MfaLevel; readonly permission: string }> = new Map(
+  RACK_ROUTES.map((route) => [
+    route,
+    { level: mfaLevelOf(route.action, route.subject), permission: permissionName(route.action, route.subject) },
+  ]),
+);
+
+export function mfaLevelOfRoute(route: RackRoute): { readonly level: MfaLevel; readonly permission: string } {
+  return (
+    ROUTE_LEVELS.get(route) ?? { level: mfaLevelOf(route.action, route.subject), permission: permissionName(route.action, route.subject) }
+  );
 }

@@ -11,7 +11,7 @@ import { permissionName } from '../../rbac/permissions';
 import { PermissionDeniedError } from '../../rbac/rbac.errors';
 import { ROLE_DEFINITIONS } from '../../rbac/roles';
 import { MFA_LEVEL, SECOND_FACTOR_GATE, type SecondFactorGate } from '../decorators/mfa-gate.decorators';
-import { type MfaLevel, mfaLevelOf } from '../mfa-levels';
+import { type MfaLevel, mfaLevelOf, mfaLevelOfRoute } from '../mfa-levels';
 import { EnrollmentRequiredError, SecondFactorRequiredError, SignInIncompleteError } from '../mfa.errors';
 import { type SecondFactorProof, proofFromAssertionHeader, proofFromCode } from '../second-factor-proof';
 import { SecondFactors } from '../second-factors.service';
@@ -94,12 +94,9 @@ export class MfaGuard implements CanActivate {
     return true;
   }
 
-  private levelOf(context: ExecutionContext, request: PipelineRequest): { level: MfaLevel; permission: string } {
+  private levelOf(context: ExecutionContext, request: PipelineRequest): { readonly level: MfaLevel; readonly permission: string } {
     const decision = request.rackDecision;
-    if (decision) {
-      const { action, subject } = decision.route;
-      return { level: mfaLevelOf(action, subject), permission: permissionName(action, subject) };
-    }
+    if (decision) return mfaLevelOfRoute(decision.route);
     const override = this.reflector.get<Exclude<MfaLevel, 'none'> | undefined>(MFA_LEVEL, context.getHandler());
     const rule = this.reflector.getAllAndOverride<AccessRule | undefined>(ACCESS_RULE, [context.getHandler(), context.getClass()]);
     const permission = rule?.permission
