@@ -71,7 +71,7 @@ export class DeployApprovalNotices {
         event,
         text,
         fields: { App: request.app, Commit: request.gitCommit, ...(request.gitBranch ? { Branch: request.gitBranch } : {}), ...fields },
-        url: `${this.config.http.publicUrl}/api/v1/deploy-approval-requests/${request.id}`,
+        url: `${this.config.http.publicUrl}/ui/deploy-approvals/${request.id}`,
       },
       manager,
     );

@@ -26,6 +26,7 @@ import { DeploySteps } from './deploy-steps.service';
   ],
   controllers: [DeployApprovalsController],
   providers: [DeployApprovals, DeploySteps, DeployApprovalNotices, DeployApprovalParties, DeployApprovalGuard],
-  exports: [DeployApprovalGuard],
+  // The service and resolver too, for the pages (ui) that put a face on the same operations.
+  exports: [DeployApprovalGuard, DeployApprovals, DeployApprovalParties],
 })
 export class DeployApprovalsModule {}

@@ -64,6 +64,7 @@ describe('route permissions', () => {
     ).toEqual([
       'AuditController',
       'AuthController',
+      'DeployApprovalPagesController',
       'DeployApprovalsController',
       'HealthController',
       'MeController',

@@ -259,7 +259,7 @@ describe('deploy approvals', () => {
     ]);
     expect(delivered()[1].body).toMatchObject({
       text: `${admin.email} approved the deploy of myapp at ${gitCommit.slice(0, 12)}`,
-      url: `${fixture.gateway.url}/api/v1/deploy-approval-requests/${approval.id}`,
+      url: `${fixture.gateway.url}/ui/deploy-approvals/${approval.id}`,
     });
     // Each was refused twice, then delivered once, under one delivery id.
     for (const notice of delivered()) {

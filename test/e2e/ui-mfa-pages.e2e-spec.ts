@@ -2,6 +2,7 @@ import { Clock } from '../../src/common/clock';
 import type { UserRole } from '../../src/users/user.entity';
 import { AuthenticatorApp } from '../support/authenticators/authenticator-app';
 import { Browser } from '../support/browser';
+import { fieldOf, hiddenFieldsOf } from '../support/page-forms';
 import { startSignInStack } from '../support/sign-in-stack';
 import type { MockOAuthProvider } from '../support/mock-oauth';
 import { type TestGateway, basicAuth } from '../support/test-gateway';
@@ -12,20 +13,6 @@ const WINDOW_MS = 10 * 60_000;
 const STRICT_CSP =
   "default-src 'none';script-src 'self';style-src 'self';img-src 'self' data:;connect-src 'self';form-action 'self';frame-ancestors 'none';base-uri 'none'";
 const BACKUP_CODE = /<code>\s*([0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4})\s*<\/code>/g;
-
-/** The value of a form field in a page, as the browser would post it. */
-function fieldOf(page: string, name: string): string {
-  const match = new RegExp(`name="${name}" value="([^"]*)"`).exec(page);
-  if (!match) throw new Error(`no ${name} field in:\n${page}`);
-  return decodeEntities(match[1]);
-}
-
-function decodeEntities(text: string): string {
-  return text.replace(
-    /&(amp|lt|gt|quot|#39);/g,
-    (_, entity: string) => ({ amp: '&', lt: '<', gt: '>', quot: '"', '#39': "'" })[entity] ?? '',
-  );
-}
 
 /** The authenticator app a person sets up by typing the key the enrolment page shows. */
 function appFromPage(page: string): AuthenticatorApp {
@@ -77,11 +64,7 @@ describe('MFA pages', () => {
 
   /** Posts the page's form (the one holding `field`) with its hidden fields and the given values. */
   function submit(browser: Browser, page: string, action: string, values: Record<string, string>) {
-    const form = page.slice(page.indexOf(`action="${action}"`));
-    const hidden = Object.fromEntries(
-      ['_csrf', 'return_to', 'id'].filter((name) => form.includes(`name="${name}"`)).map((name) => [name, fieldOf(form, name)]),
-    );
-    return postForm(browser, action, { ...hidden, ...values });
+    return postForm(browser, action, { ...hiddenFieldsOf(page, action), ...values });
   }
 
   const tokensStatus = async (browser: Browser) => (await browser.get(url('/api/v1/tokens'))).status;

@@ -4,6 +4,7 @@ import { credentialFromAuthorization } from '../../auth/credentials';
 import type { Principal } from '../../auth/principal';
 import { ClientAddress } from '../../common/client-address';
 import { Clock } from '../../common/clock';
+import { isUiPath } from '../../common/gateway-paths';
 import type { PipelineRequest } from '../../common/pipeline-request';
 import { GATEWAY_CONFIG, GatewayConfig } from '../../config/gateway-config';
 import { ACCESS_RULE, type AccessRule } from '../../rbac/decorators/authorize.decorator';
@@ -115,14 +116,17 @@ function isMachine(principal: Principal): boolean {
 
 /**
  * A proof sent with the request: a security key's assertion in X-MFA-WebAuthn (base64url JSON of
- * `{challenge_id, response}`, for browsers), a code in X-MFA-TOTP (any client), else a code riding
- * after the token in the password (the convox CLI).
+ * `{challenge_id, response}`, for browsers), a code in X-MFA-TOTP (any client), a code in a page
+ * form's `mfa_code` (the pages under /ui/, which post forms), else a code riding after the token in
+ * the password (the convox CLI).
  */
 function proofIn(request: PipelineRequest): SecondFactorProof | undefined {
   const assertion = request.headers['x-mfa-webauthn'];
   if (typeof assertion === 'string') return proofFromAssertionHeader(assertion);
   const header = request.headers['x-mfa-totp'];
   if (typeof header === 'string') return proofFromCode(header);
+  const formCode = isUiPath(request.url) ? (request.body as { mfa_code?: unknown } | undefined)?.mfa_code : undefined;
+  if (typeof formCode === 'string') return proofFromCode(formCode);
   const inline = credentialFromAuthorization(request.headers.authorization)?.secondFactor;
   return inline ? proofFromCode(inline.code) : undefined;
 }
