@@ -182,6 +182,19 @@ export class EnvironmentVariables {
   @WholeNumber({ min: 1 })
   AUDIT_CHECKPOINT_SECONDS = 60;
 
+  /** Where each checkpoint is POSTed, and the newest read back with GET, outside the database's reach. */
+  @IsOptional()
+  @IsUrl(
+    { require_tld: false, require_protocol: true, protocols: ['http', 'https'] },
+    { message: 'AUDIT_CHECKPOINT_URL must be an http:// or https:// URL' },
+  )
+  AUDIT_CHECKPOINT_URL?: string;
+
+  /** Sent to AUDIT_CHECKPOINT_URL as a Bearer token; never logged. */
+  @IsOptional()
+  @IsString()
+  AUDIT_CHECKPOINT_TOKEN?: string;
+
   /** Shared rate-limit counters; without it each instance counts on its own. */
   @IsOptional()
   @IsUrl(
