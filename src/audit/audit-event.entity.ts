@@ -103,3 +103,21 @@ export class AuditChainHeadEntity {
   @Column({ type: 'bytea' })
   hash!: Buffer;
 }
+
+/**
+ * Where the chain in the database starts once older events were archived and removed
+ * (`npm run audit:retain`): the newest removed event's sequence number and HMAC, which the oldest
+ * kept event links to. The newest `audit.retention` event records it too, under the chain's key.
+ */
+@Entity('audit_chain_anchor')
+@Check('audit_chain_anchor_single_row', `id = 1`)
+export class AuditChainAnchorEntity {
+  @PrimaryColumn({ type: 'smallint' })
+  id!: number;
+
+  @Column({ type: 'bigint', transformer: bigintAsNumber })
+  seq!: number;
+
+  @Column({ type: 'bytea' })
+  hash!: Buffer;
+}

@@ -165,6 +165,14 @@ describe('loadGatewayConfig', () => {
     expect(overHttp.warnings.join('\n')).not.toContain('receiver-token');
   });
 
+  it('takes AUDIT_RETENTION_DAYS as whole days, and has no retention by default', () => {
+    expect(loadGatewayConfig(valid).audit.retentionDays).toBeUndefined();
+    expect(loadGatewayConfig({ ...valid, AUDIT_RETENTION_DAYS: '400' }).audit.retentionDays).toBe(400);
+    expect(problemsOf({ ...valid, AUDIT_RETENTION_DAYS: '0' })).toEqual([
+      'AUDIT_RETENTION_DAYS: AUDIT_RETENTION_DAYS must not be less than 1',
+    ]);
+  });
+
   it('wants TLS_CERT_FILE and TLS_KEY_FILE together (their contents are checked in the TLS end-to-end spec)', () => {
     expect(problemsOf({ ...valid, TLS_CERT_FILE: '/etc/gateway/tls.crt' })).toEqual([
       'TLS_KEY_FILE: TLS_KEY_FILE is required with TLS_CERT_FILE: the PEM private key of that certificate',

@@ -195,6 +195,11 @@ export class EnvironmentVariables {
   @IsString()
   AUDIT_CHECKPOINT_TOKEN?: string;
 
+  /** `npm run audit:retain` removes (after archiving) events older than this many days unless told otherwise. */
+  @IsOptional()
+  @WholeNumber({ min: 1 })
+  AUDIT_RETENTION_DAYS?: number;
+
   /** Shared rate-limit counters; without it each instance counts on its own. */
   @IsOptional()
   @IsUrl(

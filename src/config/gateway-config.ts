@@ -88,6 +88,8 @@ export interface GatewayConfig {
     /** A credential: sent as a Bearer token to checkpointUrl, never logged. */
     readonly checkpointToken?: string;
     readonly checkpointIntervalMs: number;
+    /** The default age past which `npm run audit:retain` archives and removes events; it never runs by itself. */
+    readonly retentionDays?: number;
   };
   readonly mfa: {
     /** Every person must enrol before using the gateway; otherwise only those who enrolled are held to the levels. */
@@ -294,6 +296,7 @@ function buildConfig(env: EnvironmentVariables): GatewayConfig {
       checkpointUrl,
       checkpointToken: env.AUDIT_CHECKPOINT_TOKEN,
       checkpointIntervalMs: env.AUDIT_CHECKPOINT_SECONDS * 1000,
+      retentionDays: env.AUDIT_RETENTION_DAYS,
     },
     mfa: {
       required: env.MFA_REQUIRED === 'true',

@@ -1,5 +1,5 @@
 import { DataSource } from 'typeorm';
-import { AuditChainHeadEntity, AuditEventEntity } from '../../src/audit/audit-event.entity';
+import { AuditChainAnchorEntity, AuditChainHeadEntity, AuditEventEntity } from '../../src/audit/audit-event.entity';
 import { ApiTokenEntity } from '../../src/tokens/api-token.entity';
 import { MfaMethodEntity } from '../../src/mfa/mfa-method.entity';
 import { MfaBackupCodeEntity, MfaChallengeEntity, MfaFailureEntity, MfaUsedTotpStepEntity } from '../../src/mfa/mfa-records.entity';
@@ -17,6 +17,7 @@ const ENTITIES = [
   SessionEntity,
   AuditEventEntity,
   AuditChainHeadEntity,
+  AuditChainAnchorEntity,
   MfaMethodEntity,
   MfaBackupCodeEntity,
   MfaUsedTotpStepEntity,
