@@ -6,6 +6,7 @@ import { CreateSettings1764420000000 } from './1764420000000-CreateSettings';
 import { CreateNotificationOutbox1764430000000 } from './1764430000000-CreateNotificationOutbox';
 import { CreateDeployApprovals1764440000000 } from './1764440000000-CreateDeployApprovals';
 import { CreateAuditRetentionAnchor1764470000000 } from './1764470000000-CreateAuditRetentionAnchor';
+import { CreateRackReconciliation1764471000000 } from './1764471000000-CreateRackReconciliation';
 
 /** Every migration, oldest first. Listed explicitly so the app, the CLI and tests run the same set. */
 export const migrations = [
@@ -17,4 +18,5 @@ export const migrations = [
   CreateNotificationOutbox1764430000000,
   CreateDeployApprovals1764440000000,
   CreateAuditRetentionAnchor1764470000000,
+  CreateRackReconciliation1764471000000,
 ];

@@ -14,6 +14,8 @@ const bigintAsNumber = {
 @Index('audit_events_id_key', ['id'], { unique: true })
 // An expression index (details->>'deployApprovalId') TypeORM cannot describe: created by its migration, left alone here.
 @Index('audit_events_deploy_approval', { synchronize: false })
+// A GIN index of the builds and releases gateway requests created (details->'createdIds'), for reconciliation.
+@Index('audit_events_created_ids', { synchronize: false })
 @Check('audit_events_decision_known', `decision IN ('allowed', 'denied')`)
 export class AuditEventEntity {
   /** Position in the chain, from 1, without gaps. */

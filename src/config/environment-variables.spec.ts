@@ -173,6 +173,14 @@ describe('loadGatewayConfig', () => {
     ]);
   });
 
+  it('reconciles with the rack every 5 minutes by default, never with AUDIT_RECONCILE_SECONDS=0', () => {
+    expect(loadGatewayConfig(valid).audit.reconcileIntervalMs).toBe(300_000);
+    expect(loadGatewayConfig({ ...valid, AUDIT_RECONCILE_SECONDS: '0' }).audit.reconcileIntervalMs).toBe(0);
+    expect(problemsOf({ ...valid, AUDIT_RECONCILE_SECONDS: '-5' })).toEqual([
+      'AUDIT_RECONCILE_SECONDS: AUDIT_RECONCILE_SECONDS must not be less than 0',
+    ]);
+  });
+
   it('wants TLS_CERT_FILE and TLS_KEY_FILE together (their contents are checked in the TLS end-to-end spec)', () => {
     expect(problemsOf({ ...valid, TLS_CERT_FILE: '/etc/gateway/tls.crt' })).toEqual([
       'TLS_KEY_FILE: TLS_KEY_FILE is required with TLS_CERT_FILE: the PEM private key of that certificate',

@@ -200,6 +200,10 @@ export class EnvironmentVariables {
   @WholeNumber({ min: 1 })
   AUDIT_RETENTION_DAYS?: number;
 
+  /** How often the rack's recent builds and releases are checked against the trail; 0 turns it off. */
+  @WholeNumber({ min: 0 })
+  AUDIT_RECONCILE_SECONDS = 300;
+
   /** Shared rate-limit counters; without it each instance counts on its own. */
   @IsOptional()
   @IsUrl(

@@ -90,6 +90,8 @@ export interface GatewayConfig {
     readonly checkpointIntervalMs: number;
     /** The default age past which `npm run audit:retain` archives and removes events; it never runs by itself. */
     readonly retentionDays?: number;
+    /** How often one instance lists the rack's recent builds and releases and flags those no audited request made; 0: never. */
+    readonly reconcileIntervalMs: number;
   };
   readonly mfa: {
     /** Every person must enrol before using the gateway; otherwise only those who enrolled are held to the levels. */
@@ -297,6 +299,7 @@ function buildConfig(env: EnvironmentVariables): GatewayConfig {
       checkpointToken: env.AUDIT_CHECKPOINT_TOKEN,
       checkpointIntervalMs: env.AUDIT_CHECKPOINT_SECONDS * 1000,
       retentionDays: env.AUDIT_RETENTION_DAYS,
+      reconcileIntervalMs: env.AUDIT_RECONCILE_SECONDS * 1000,
     },
     mfa: {
       required: env.MFA_REQUIRED === 'true',
