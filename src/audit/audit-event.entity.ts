@@ -14,6 +14,8 @@ const bigintAsNumber = {
 @Index('audit_events_id_key', ['id'], { unique: true })
 // An expression index (details->>'deployApprovalId') TypeORM cannot describe: created by its migration, left alone here.
 @Index('audit_events_deploy_approval', { synchronize: false })
+// A GIN index of the builds and releases gateway requests created (details->'createdIds'), for reconciliation.
+@Index('audit_events_created_ids', { synchronize: false })
 @Check('audit_events_decision_known', `decision IN ('allowed', 'denied')`)
 export class AuditEventEntity {
   /** Position in the chain, from 1, without gaps. */
@@ -94,6 +96,24 @@ export class AuditEventEntity {
 @Entity('audit_chain_head')
 @Check('audit_chain_head_single_row', `id = 1`)
 export class AuditChainHeadEntity {
+  @PrimaryColumn({ type: 'smallint' })
+  id!: number;
+
+  @Column({ type: 'bigint', transformer: bigintAsNumber })
+  seq!: number;
+
+  @Column({ type: 'bytea' })
+  hash!: Buffer;
+}
+
+/**
+ * Where the chain in the database starts once older events were archived and removed
+ * (`npm run audit:retain`): the newest removed event's sequence number and HMAC, which the oldest
+ * kept event links to. The newest `audit.retention` event records it too, under the chain's key.
+ */
+@Entity('audit_chain_anchor')
+@Check('audit_chain_anchor_single_row', `id = 1`)
+export class AuditChainAnchorEntity {
   @PrimaryColumn({ type: 'smallint' })
   id!: number;
 

@@ -13,11 +13,24 @@ const CSV_COLUMNS: ReadonlyArray<keyof AuditEventResponseDto> = [
   'hash',
 ];
 
+/**
+ * Lines are sent in chunks of about this size: a write per line made 100,000 chunks of an export of
+ * 100,000 events, and a client reading it with fetch took minutes (seconds with these).
+ */
+const JSON_LINES_CHUNK_BYTES = 64 * 1024;
+
 /** One JSON object a line: the events exactly as the API shows them, links included, so the file verifies. */
 export function jsonLines(events: AsyncIterable<AuditEventEntity>): Readable {
   return Readable.from(
     (async function* () {
-      for await (const event of events) yield `${JSON.stringify(AuditEventResponseDto.from(event))}\n`;
+      let chunk = '';
+      for await (const event of events) {
+        chunk += `${JSON.stringify(AuditEventResponseDto.from(event))}\n`;
+        if (chunk.length < JSON_LINES_CHUNK_BYTES) continue;
+        yield chunk;
+        chunk = '';
+      }
+      if (chunk) yield chunk;
     })(),
   );
 }

@@ -106,6 +106,7 @@ export function rackExchange(facts: RequestFacts, outcome: RackExchangeOutcome, 
       completed: outcome.completed,
       ...(outcome.closeCode === undefined ? {} : { closeCode: outcome.closeCode }),
       ...(outcome.exitCode === undefined ? {} : { exitCode: outcome.exitCode }),
+      ...(outcome.createdIds === undefined ? {} : { createdIds: outcome.createdIds }),
       ...details,
     },
   };

@@ -11,15 +11,17 @@ import { CliModule } from './cli.module';
 
 /**
  * `npm run audit:verify`: recomputes every link of the audit chain in the gateway's database and
- * says whether it holds. `-- --file export.jsonl` checks an export (`GET /api/v1/audit/export`)
+ * says whether it holds, from the retention anchor when older events were archived (`audit:retain`).
+ * `-- --file export.jsonl` checks an export (`GET /api/v1/audit/export`) or a retention archive
  * instead, with only AUDIT_HMAC_KEY or APP_SECRET_KEY set. Exits 0 when intact, 1 when a link is
  * broken (naming the first), 2 on error.
  */
 async function main(): Promise<number> {
   const { values } = parseArgs({ options: { file: { type: 'string' } } });
   const result = values.file ? await verifyFile(values.file) : await verifyDatabase();
+  const anchored = result.anchorSeq === undefined ? '' : ` after the retention anchor (event ${result.anchorSeq})`;
   if (result.intact) {
-    process.stdout.write(`audit chain intact: ${result.events} events, head ${result.headHash}\n`);
+    process.stdout.write(`audit chain intact: ${result.events} events${anchored}, head ${result.headHash}\n`);
     return 0;
   }
   process.stdout.write(`audit chain BROKEN at event ${result.brokenAt}: ${result.problem}; every event before it holds\n`);

@@ -143,6 +143,44 @@ describe('loadGatewayConfig', () => {
     });
   });
 
+  it('takes an http(s) AUDIT_CHECKPOINT_URL without credentials in it, never repeating it in an error', () => {
+    const secretPath = 'https://checkpoints.example.com/secret-part';
+    expect(problemsOf({ ...valid, AUDIT_CHECKPOINT_URL: 'ftp://checkpoints.example.com/secret-part' })).toEqual([
+      'AUDIT_CHECKPOINT_URL: AUDIT_CHECKPOINT_URL must be an http:// or https:// URL',
+    ]);
+    const withCredentials = problemsOf({ ...valid, AUDIT_CHECKPOINT_URL: 'https://user:secret-part@checkpoints.example.com/' });
+    expect(withCredentials).toEqual([
+      "AUDIT_CHECKPOINT_URL: must not hold credentials; put the receiver's token in AUDIT_CHECKPOINT_TOKEN",
+    ]);
+    const config = loadGatewayConfig({ ...valid, AUDIT_CHECKPOINT_URL: secretPath, AUDIT_CHECKPOINT_TOKEN: 'receiver-token' });
+    expect(config.audit).toMatchObject({ checkpointToken: 'receiver-token', checkpointIntervalMs: 60_000 });
+    expect(config.audit.checkpointUrl?.href).toBe(secretPath);
+    expect(config.warnings.join('\n')).not.toContain('AUDIT_CHECKPOINT');
+    const overHttp = loadGatewayConfig({
+      ...valid,
+      AUDIT_CHECKPOINT_URL: 'http://checkpoints.internal/',
+      AUDIT_CHECKPOINT_TOKEN: 'receiver-token',
+    });
+    expect(overHttp.warnings.join('\n')).toContain('AUDIT_CHECKPOINT_TOKEN crosses the network in the clear');
+    expect(overHttp.warnings.join('\n')).not.toContain('receiver-token');
+  });
+
+  it('takes AUDIT_RETENTION_DAYS as whole days, and has no retention by default', () => {
+    expect(loadGatewayConfig(valid).audit.retentionDays).toBeUndefined();
+    expect(loadGatewayConfig({ ...valid, AUDIT_RETENTION_DAYS: '400' }).audit.retentionDays).toBe(400);
+    expect(problemsOf({ ...valid, AUDIT_RETENTION_DAYS: '0' })).toEqual([
+      'AUDIT_RETENTION_DAYS: AUDIT_RETENTION_DAYS must not be less than 1',
+    ]);
+  });
+
+  it('reconciles with the rack every 5 minutes by default, never with AUDIT_RECONCILE_SECONDS=0', () => {
+    expect(loadGatewayConfig(valid).audit.reconcileIntervalMs).toBe(300_000);
+    expect(loadGatewayConfig({ ...valid, AUDIT_RECONCILE_SECONDS: '0' }).audit.reconcileIntervalMs).toBe(0);
+    expect(problemsOf({ ...valid, AUDIT_RECONCILE_SECONDS: '-5' })).toEqual([
+      'AUDIT_RECONCILE_SECONDS: AUDIT_RECONCILE_SECONDS must not be less than 0',
+    ]);
+  });
+
   it('wants TLS_CERT_FILE and TLS_KEY_FILE together (their contents are checked in the TLS end-to-end spec)', () => {
     expect(problemsOf({ ...valid, TLS_CERT_FILE: '/etc/gateway/tls.crt' })).toEqual([
       'TLS_KEY_FILE: TLS_KEY_FILE is required with TLS_CERT_FILE: the PEM private key of that certificate',

@@ -182,6 +182,28 @@ export class EnvironmentVariables {
   @WholeNumber({ min: 1 })
   AUDIT_CHECKPOINT_SECONDS = 60;
 
+  /** Where each checkpoint is POSTed, and the newest read back with GET, outside the database's reach. */
+  @IsOptional()
+  @IsUrl(
+    { require_tld: false, require_protocol: true, protocols: ['http', 'https'] },
+    { message: 'AUDIT_CHECKPOINT_URL must be an http:// or https:// URL' },
+  )
+  AUDIT_CHECKPOINT_URL?: string;
+
+  /** Sent to AUDIT_CHECKPOINT_URL as a Bearer token; never logged. */
+  @IsOptional()
+  @IsString()
+  AUDIT_CHECKPOINT_TOKEN?: string;
+
+  /** `npm run audit:retain` removes (after archiving) events older than this many days unless told otherwise. */
+  @IsOptional()
+  @WholeNumber({ min: 1 })
+  AUDIT_RETENTION_DAYS?: number;
+
+  /** How often the rack's recent builds and releases are checked against the trail; 0 turns it off. */
+  @WholeNumber({ min: 0 })
+  AUDIT_RECONCILE_SECONDS = 300;
+
   /** Shared rate-limit counters; without it each instance counts on its own. */
   @IsOptional()
   @IsUrl(

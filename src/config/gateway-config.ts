@@ -82,9 +82,16 @@ export interface GatewayConfig {
     readonly hmacKey?: string;
     /** Identical successful reads within this window are one event with a count; 0 records each. */
     readonly aggregateReadsMs: number;
-    /** Where the chain head is checkpointed outside the database; none when unset. */
+    /** Where the chain head is checkpointed outside the database: a directory, an HTTP endpoint, both or neither. */
     readonly checkpointDir?: string;
+    readonly checkpointUrl?: URL;
+    /** A credential: sent as a Bearer token to checkpointUrl, never logged. */
+    readonly checkpointToken?: string;
     readonly checkpointIntervalMs: number;
+    /** The default age past which `npm run audit:retain` archives and removes events; it never runs by itself. */
+    readonly retentionDays?: number;
+    /** How often one instance lists the rack's recent builds and releases and flags those no audited request made; 0: never. */
+    readonly reconcileIntervalMs: number;
   };
   readonly mfa: {
     /** Every person must enrol before using the gateway; otherwise only those who enrolled are held to the levels. */
@@ -224,6 +231,7 @@ function buildConfig(env: EnvironmentVariables): GatewayConfig {
   }
 
   const deployApprovalPolicies = parseDeployApprovalPolicies(env.DEPLOY_APPROVAL_POLICIES, problems);
+  const checkpointUrl = auditCheckpointUrl(env, problems, warnings);
 
   for (const entry of env.TRUSTED_PROXIES) {
     const problem = trustedProxyProblem(entry);
@@ -287,7 +295,11 @@ function buildConfig(env: EnvironmentVariables): GatewayConfig {
       hmacKey: env.AUDIT_HMAC_KEY,
       aggregateReadsMs: env.AUDIT_AGGREGATE_READS_SECONDS * 1000,
       checkpointDir: env.AUDIT_CHECKPOINT_DIR,
+      checkpointUrl,
+      checkpointToken: env.AUDIT_CHECKPOINT_TOKEN,
       checkpointIntervalMs: env.AUDIT_CHECKPOINT_SECONDS * 1000,
+      retentionDays: env.AUDIT_RETENTION_DAYS,
+      reconcileIntervalMs: env.AUDIT_RECONCILE_SECONDS * 1000,
     },
     mfa: {
       required: env.MFA_REQUIRED === 'true',
@@ -335,6 +347,23 @@ export function loadDatabaseConfig(source: Record<string, string | undefined> = 
   const url = source.DATABASE_URL || undefined;
   if (url && !/^postgres(ql)?:\/\//.test(url)) throw new InvalidConfigurationError(['DATABASE_URL: must be a postgres:// URL']);
   return { url, dataDir: source.DATA_DIR || './data' };
+}
+
+/** AUDIT_CHECKPOINT_URL, whose messages never repeat it: its path may be a credential, as webhook URLs' are. */
+function auditCheckpointUrl(env: EnvironmentVariables, problems: string[], warnings: string[]): URL | undefined {
+  if (!env.AUDIT_CHECKPOINT_URL) {
+    if (env.AUDIT_CHECKPOINT_TOKEN) warnings.push('AUDIT_CHECKPOINT_TOKEN is set without AUDIT_CHECKPOINT_URL: it is not used');
+    return undefined;
+  }
+  const url = new URL(env.AUDIT_CHECKPOINT_URL);
+  if (url.username || url.password) {
+    problems.push("AUDIT_CHECKPOINT_URL: must not hold credentials; put the receiver's token in AUDIT_CHECKPOINT_TOKEN");
+    return undefined;
+  }
+  if (url.protocol === 'http:' && env.AUDIT_CHECKPOINT_TOKEN) {
+    warnings.push('AUDIT_CHECKPOINT_URL is http://: AUDIT_CHECKPOINT_TOKEN crosses the network in the clear; prefer https://');
+  }
+  return url;
 }
 
 const POLICY_EXAMPLE = '{"*": {"approvers": 1}, "billing": {"approvers": 2, "commands": ["bin/migrate"]}}';

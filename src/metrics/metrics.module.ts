@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { AuditChainModule } from '../audit/audit-chain.module';
+import { AuditModule } from '../audit/audit.module';
 import { AuthModule } from '../auth/auth.module';
 import { ProxyModule } from '../proxy/proxy.module';
 import { RackModule } from '../rack/rack.module';
@@ -10,6 +11,7 @@ import { GatewayStateMetrics } from './gateway-state-metrics';
 import { MetricsTokenGuard } from './guards/metrics-token.guard';
 import { MetricsController } from './metrics.controller';
 import { RackReachability } from './rack-reachability';
+import { ReconciliationMetrics } from './reconciliation-metrics';
 import { RequestMetrics } from './request-metrics';
 
 /**
@@ -18,7 +20,7 @@ import { RequestMetrics } from './request-metrics';
  * process (the test suites) would otherwise register each metric twice.
  */
 @Module({
-  imports: [AuthModule, ProxyModule, AuditChainModule, RackModule, RateLimitModule, ReadOnlyModule],
+  imports: [AuthModule, ProxyModule, AuditChainModule, AuditModule, RackModule, RateLimitModule, ReadOnlyModule],
   controllers: [MetricsController],
   providers: [
     {
@@ -31,6 +33,7 @@ import { RequestMetrics } from './request-metrics';
     },
     RequestMetrics,
     GatewayStateMetrics,
+    ReconciliationMetrics,
     RackReachability,
     MetricsTokenGuard,
   ],

@@ -32,6 +32,8 @@ export interface RackExchangeOutcome {
   readonly closeCode?: number;
   /** Exec and shell sessions: the exit code the rack reported. */
   readonly exitCode?: number;
+  /** Routes that create builds or releases: the ids the rack answered (a build's, and its release's when it has one). */
+  readonly createdIds?: readonly string[];
 }
 
 /**
@@ -62,6 +64,7 @@ export abstract class RackExchange {
 export class HttpExchange extends RackExchange {
   bytesIn = 0;
   bytesOut = 0;
+  createdIds: readonly string[] | undefined;
 
   constructor(
     principal: Principal,
@@ -102,6 +105,7 @@ export class HttpExchange extends RackExchange {
       durationMs: performance.now() - this.startedAt,
       completed: this.response.writableFinished,
       ...(this.cutBecause ? { cutBecause: this.cutBecause } : {}),
+      ...(this.createdIds ? { createdIds: this.createdIds } : {}),
     };
   }
 }

@@ -31,6 +31,8 @@ interface InFlight {
   readonly exchange: HttpExchange;
   readonly filter: RackAnswerFilter | undefined;
   settlement: RackSettlement | undefined;
+  /** The answer names builds or releases the request created, for the exchange's outcome. */
+  readonly readsCreated: boolean;
 }
 
 /**
@@ -103,8 +105,10 @@ export class RackProxy implements OnModuleDestroy {
     request.url = rackRequestTargetUrl(decision.target, this.rack.basePath);
     prepareRackRequestHeaders(request.headers, { authorization: this.rack.authorization, actor: principal.user.email, upgrade: false });
     const filter = this.behaviours.answerFilterFor(decision);
-    (request as WithInFlight)[EXCHANGE] = { exchange, filter, settlement };
-    const selfHandleResponse = filter !== undefined || settlement !== undefined;
+    // What a route created is read from its (small) answer when someone records outcomes: the audit trail.
+    const readsCreated = decision.route.creates !== undefined && this.exchanges.reporting;
+    (request as WithInFlight)[EXCHANGE] = { exchange, filter, settlement, readsCreated };
+    const selfHandleResponse = filter !== undefined || settlement !== undefined || readsCreated;
     if (body === undefined) {
       if (this.exchanges.reporting) exchange.countRequestBody(request);
       this.proxy.web(request, response, { selfHandleResponse });
@@ -157,7 +161,7 @@ export class RackProxy implements OnModuleDestroy {
     this.redactHead(proxyResponse);
     const inFlight = (request as WithInFlight)[EXCHANGE];
     if (!inFlight) return;
-    if (inFlight.filter || inFlight.settlement) this.rewriteAnswer(proxyResponse, request, response, inFlight);
+    if (inFlight.filter || inFlight.settlement || inFlight.readsCreated) this.rewriteAnswer(proxyResponse, request, response, inFlight);
     else if (this.exchanges.reporting) inFlight.exchange.countAnswer(proxyResponse);
   }
 
@@ -229,6 +233,7 @@ export class RackProxy implements OnModuleDestroy {
   ): Promise<void> {
     const status = proxyResponse.statusCode ?? 502;
     const parsed = status >= 200 && status < 300 ? parseJson(text) : undefined;
+    if (exchange.decision.route.creates) exchange.createdIds = createdIds(parsed);
     await this.settle(request, status, parsed);
     let body = text;
     try {
@@ -292,6 +297,14 @@ function parseJson(text: string): unknown {
     // Not JSON: nothing to filter structurally; the credential sweep still applies.
     return undefined;
   }
+}
+
+/** The ids in a rack answer to a create: a build's (with the release an import already made) or a release's. */
+function createdIds(answer: unknown): readonly string[] | undefined {
+  if (answer === null || typeof answer !== 'object') return undefined;
+  const { id, release } = answer as { id?: unknown; release?: unknown };
+  if (typeof id !== 'string' || id === '') return undefined;
+  return typeof release === 'string' && release !== '' ? [id, release] : [id];
 }
 
 function isServerResponse(target: unknown): target is ServerResponse {

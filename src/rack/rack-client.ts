@@ -16,7 +16,8 @@ const MAX_ANSWER_BYTES = 8 * 1024 * 1024;
 export class RackClient {
   constructor(private readonly rack: RackConnection) {}
 
-  get(path: string, actor: string): Promise<RackAnswer> {
+  /** `timeoutMs`: silence after which the call fails, for callers nobody waits on (none by default, as before). */
+  get(path: string, actor: string, timeoutMs?: number): Promise<RackAnswer> {
     const url = new URL(`${this.rack.target.pathname.replace(/\/+$/, '')}${path}`, this.rack.target.origin);
     const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
     return new Promise((resolve, reject) => {
@@ -35,6 +36,9 @@ export class RackClient {
           response.on('end', () => resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
         },
       );
+      if (timeoutMs !== undefined) {
+        outgoing.setTimeout(timeoutMs, () => outgoing.destroy(new Error(`no answer from the rack within ${timeoutMs} ms`)));
+      }
       outgoing.on('error', reject);
       outgoing.end();
     });

@@ -32,9 +32,14 @@ export interface RackRoute {
   /** Websockets are streams, GET/HEAD/OPTIONS reads, everything else writes, unless the row names an upload. */
   readonly rateClass: RateClass;
   readonly deployStep?: DeployStep;
+  /**
+   * The route creates builds or releases and answers with what it created: the proxy reads their ids
+   * for the audit trail, so reconciliation can tell them from ones made with the rack's credential.
+   */
+  readonly creates?: 'builds' | 'releases';
 }
 
-type RouteBehaviours = Partial<Pick<RackRoute, 'lists' | 'answerFilter' | 'requestRewrite' | 'rateClass' | 'deployStep'>>;
+type RouteBehaviours = Partial<Pick<RackRoute, 'lists' | 'answerFilter' | 'requestRewrite' | 'rateClass' | 'deployStep' | 'creates'>>;
 type Row = [RackMethod, string, Action, RackSubject, RouteBehaviours?];
 
 /**
@@ -91,10 +96,10 @@ const ROWS: Row[] = [
 
   // Builds and the objects they are built from.
   ['GET', '/apps/{app}/builds', 'read', 'builds', { answerFilter: 'builds' }],
-  ['POST', '/apps/{app}/builds', 'create', 'builds', { answerFilter: 'builds', deployStep: 'build' }],
+  ['POST', '/apps/{app}/builds', 'create', 'builds', { answerFilter: 'builds', deployStep: 'build', creates: 'builds' }],
   ['GET', '/apps/{app}/builds/{id}.tgz', 'read', 'builds'],
   ['GET', '/apps/{app}/builds/{id}', 'read', 'builds', { answerFilter: 'builds' }],
-  ['POST', '/apps/{app}/builds/import', 'create', 'builds', { rateClass: 'upload' }],
+  ['POST', '/apps/{app}/builds/import', 'create', 'builds', { rateClass: 'upload', creates: 'builds' }],
   ['POST', '/apps/{app}/builds/{id}/image', 'create', 'builds'],
   ['PUT', '/apps/{app}/builds/{id}', 'update', 'builds', { answerFilter: 'builds' }],
   ['SOCKET', '/apps/{app}/builds/{id}/logs', 'read', 'logs'],
@@ -110,7 +115,7 @@ const ROWS: Row[] = [
 
   // Releases: the environment lives in them.
   ['GET', '/apps/{app}/releases', 'read', 'releases', { answerFilter: 'releases' }],
-  ['POST', '/apps/{app}/releases', 'create', 'releases', { answerFilter: 'releases', requestRewrite: 'release-env' }],
+  ['POST', '/apps/{app}/releases', 'create', 'releases', { answerFilter: 'releases', requestRewrite: 'release-env', creates: 'releases' }],
   ['GET', '/apps/{app}/releases/{id}', 'read', 'releases', { answerFilter: 'releases' }],
   ['POST', '/apps/{app}/releases/{id}/promote', 'promote', 'releases', { deployStep: 'promote' }],
 

@@ -1,5 +1,6 @@
 import { DataSource } from 'typeorm';
-import { AuditChainHeadEntity, AuditEventEntity } from '../../src/audit/audit-event.entity';
+import { AuditChainAnchorEntity, AuditChainHeadEntity, AuditEventEntity } from '../../src/audit/audit-event.entity';
+import { AuditRackReconciliationEntity, AuditRackResourceEntity } from '../../src/audit/rack-reconciliation.entity';
 import { ApiTokenEntity } from '../../src/tokens/api-token.entity';
 import { MfaMethodEntity } from '../../src/mfa/mfa-method.entity';
 import { MfaBackupCodeEntity, MfaChallengeEntity, MfaFailureEntity, MfaUsedTotpStepEntity } from '../../src/mfa/mfa-records.entity';
@@ -17,6 +18,9 @@ const ENTITIES = [
   SessionEntity,
   AuditEventEntity,
   AuditChainHeadEntity,
+  AuditChainAnchorEntity,
+  AuditRackResourceEntity,
+  AuditRackReconciliationEntity,
   MfaMethodEntity,
   MfaBackupCodeEntity,
   MfaUsedTotpStepEntity,

@@ -4,8 +4,11 @@ export class AuditVerificationResponseDto {
   @ApiProperty({ description: 'Every link holds, and the chain reaches its recorded head' })
   intact!: boolean;
 
-  @ApiProperty({ description: 'Events checked and found sound, from the first' })
+  @ApiProperty({ description: 'Events checked and found sound, from the first (after the retention anchor, if any)' })
   events!: number;
+
+  @ApiPropertyOptional({ description: 'Sequence number of the retention anchor the check started after, once older events were archived' })
+  anchorSeq?: number;
 
   @ApiPropertyOptional({ description: 'HMAC of the newest event (hex), when intact' })
   headHash?: string;
