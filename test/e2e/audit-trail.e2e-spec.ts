@@ -184,7 +184,15 @@ describe('the audit trail', () => {
 
   describe('listing', () => {
     interface Page {
-      events: Array<{ seq: number; kind: string; actorEmail: string | null; status: number | null; hash: string }>;
+      events: Array<{
+        seq: number;
+        kind: string;
+        actorEmail: string | null;
+        route: string | null;
+        status: number | null;
+        details: Record<string, unknown>;
+        hash: string;
+      }>;
       nextCursor: number | null;
     }
     const list = async (token: string, query = '') => {
@@ -222,6 +230,30 @@ describe('the audit trail', () => {
 
       expect((await list(admin, '?limit=501')).status).toBe(400);
       expect((await list(admin, '?since=yesterday')).status).toBe(400);
+    });
+
+    it('filters by the permission a rack request needed', async () => {
+      const restarts = await list(admin, '?actor=*&action=restart&subject=apps');
+      expect(restarts.page.events.length).toBeGreaterThan(0);
+      expect(restarts.page.events.every((event) => event.route === 'POST /apps/{app}/services/{name}/restart')).toBe(true);
+      expect((await list(admin, '?action=fly')).status).toBe(400);
+      expect((await list(admin, '?subject=spaceships')).status).toBe(400);
+    });
+
+    it('searches words in the path, route, reason, actor and details, but never finds a masked secret', async () => {
+      const exec = await list(admin, `?actor=*&q=${encodeURIComponent('exit postgres')}`);
+      expect(exec.page.events.map((event) => event.kind)).toEqual(['rack.intent']);
+      expect(exec.page.events[0].details).toMatchObject({ command: expect.stringContaining('DB_PASSWORD=********') });
+      // Word prefixes, any punctuation: part of a route, an address, a reason.
+      expect((await list(admin, '?actor=*&q=servic%20resta')).page.events.length).toBeGreaterThan(0);
+      expect((await list(admin, '?actor=*&q=ops@example.com&kind=rack.intent')).page.events.length).toBeGreaterThan(0);
+      const denied = await list(admin, `?actor=*&q=${encodeURIComponent('permission denied exec:create')}`);
+      expect(denied.page.events.map((event) => event.status)).toEqual([403]);
+      // Everyone searches their own events unless they may read all.
+      expect((await list(viewer, '?q=restart')).page.events).toEqual([]);
+      expect((await list(admin, '?actor=*&q=hunter2')).page.events).toEqual([]);
+      expect((await list(admin, '?q=***')).status).toBe(400);
+      expect((await list(admin, '?q=a%20b%20c%20d%20e%20f%20g%20h%20i')).status).toBe(400);
     });
   });
 
