@@ -21,6 +21,7 @@ import { MetricsModule } from './metrics/metrics.module';
 import { MfaGuard } from './mfa/guards/mfa.guard';
 import { MfaModule } from './mfa/mfa.module';
 import { NotificationsModule } from './notifications/notifications.module';
+import { RackRequestRewriteGuard } from './proxy/guards/rack-request-rewrite.guard';
 import { RackRequestGuard } from './proxy/guards/rack-request.guard';
 import { ProxyModule } from './proxy/proxy.module';
 import { PolicyGuard } from './rbac/guards/policy.guard';
@@ -107,7 +108,9 @@ export class AppModule {
         { provide: APP_GUARD, useExisting: DeployApprovalGuard },
         // 8. MFA: enrolment first, a finished sign-in, then the route's level (step-up window or a code with the request).
         { provide: APP_GUARD, useExisting: MfaGuard },
-        // 9. Audit: a change to the rack goes on only once its intent is committed; API calls are recorded.
+        // 9. Rewrites: a body the rack must receive changed (a release's env) is read now, so the audit intent can say what changes.
+        { provide: APP_GUARD, useExisting: RackRequestRewriteGuard },
+        // 10. Audit: a change to the rack goes on only once its intent is committed; API calls are recorded.
         { provide: APP_INTERCEPTOR, useExisting: AuditInterceptor },
         // Request bodies and params: validated DTOs only, unknown fields refused.
         { provide: APP_PIPE, useValue: new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }) },

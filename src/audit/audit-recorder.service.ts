@@ -56,6 +56,8 @@ export class AuditRecorder implements OnModuleInit, BeforeApplicationShutdown {
     const facts = requestFacts(request.raw, requestId, request.principal, this.clientAddress.of(request.raw), request.method, decision);
     const command = request.headers.command;
     const details = {
+      // What a rewrite of the body says of the change: the env keys a release adds, changes and removes.
+      ...request.rackRewriteRecord,
       ...(typeof command === 'string' ? { command: maskSecretsInText(command, this.secretRule) } : {}),
       ...(request.secondFactor ? { secondFactor: request.secondFactor } : {}),
       ...(request.deployApproval ? { deployApprovalId: request.deployApproval.id, deployStep: request.deployApproval.step } : {}),

@@ -20,5 +20,6 @@ export type PipelineRequest = Pick<
   | 'deployApproval'
   | 'rackSettlement'
   | 'rackBody'
+  | 'rackRewriteRecord'
 > &
   Partial<Pick<FastifyRequest, 'session' | 'body'>>;

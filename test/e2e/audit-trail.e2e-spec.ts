@@ -158,6 +158,38 @@ describe('the audit trail', () => {
     });
   });
 
+  it('records which env keys a release adds, changes and removes in its intent, and never a value', async () => {
+    const { token: deployer } = await fixture.gateway.createUserWithToken('deployer@example.com', 'deployer');
+    // As `convox env set` does it: read the newest release's env (secrets masked), post it back changed.
+    const [latest] = (await (await rack('/apps/myapp/releases?limit=1', deployer)).json()) as Array<{ env: string }>;
+    const env = latest.env
+      .split('\n')
+      .filter((line) => !line.startsWith('SECRET_KEY='))
+      .map((line) => (line.startsWith('NODE_ENV=') ? 'NODE_ENV=staging-v4lue' : line))
+      .concat('NEW_TOKEN=n3w-t0ken-v4lue')
+      .join('\n');
+    expect(env).toContain('DATABASE_URL=********');
+    const released = await rack('/apps/myapp/releases', deployer, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ env }).toString(),
+    });
+    expect(released.status).toBe(200);
+
+    const [intent, outcome] = await eventually(
+      `path = '/apps/myapp/releases' AND method = 'POST' AND actor_email = $1`,
+      ['deployer@example.com'],
+      2,
+    );
+    expect(intent).toMatchObject({ kind: 'rack.intent', route: 'POST /apps/{app}/releases' });
+    expect(intent.details.env).toEqual({ added: ['NEW_TOKEN'], changed: ['NODE_ENV'], removed: ['SECRET_KEY'] });
+    expect(outcome).toMatchObject({ kind: 'rack.exchange', status: 200, request_id: intent.request_id });
+    const recorded = JSON.stringify([intent, outcome]);
+    for (const value of ['staging-v4lue', 'n3w-t0ken-v4lue', 'sk_live_mock_4f9a2c7e1b3d', 'db-pa55w0rd', 'redis-s3cret', '********']) {
+      expect(recorded).not.toContain(value);
+    }
+  });
+
   it('records calls of the gateway’s API, but no body: a new token’s secret is nowhere in the trail', async () => {
     const created = await fetch(`${fixture.gateway.url}/api/v1/tokens`, {
       method: 'POST',
@@ -211,7 +243,7 @@ describe('the audit trail', () => {
 
       const everyone = await list(admin, '?actor=*&limit=500');
       expect(new Set(everyone.page.events.map((event) => event.actorEmail))).toEqual(
-        new Set(['viewer@example.com', 'ops@example.com', 'admin@example.com', null]),
+        new Set(['viewer@example.com', 'ops@example.com', 'deployer@example.com', 'admin@example.com', null]),
       );
       expect((await list(admin, '?actor=ops@example.com')).page.events.every((event) => event.actorEmail === 'ops@example.com')).toBe(true);
     });
