@@ -11,7 +11,8 @@ import { RackExchanges } from '../proxy/rack-exchanges.service';
 import type { AllowedRackRequest } from '../rbac/rack-authorizer.service';
 import { SecretRule, maskSecretsInText } from '../secrets/secret-values';
 import { MfaEvents } from '../mfa/mfa-events';
-import { apiRequest, mfaEvent, rackExchange, rackIntent, refusal, requestFacts } from './audit-records';
+import type { SecondFactorUse } from '../mfa/mfa-levels';
+import { apiRequest, mfaEvent, mfaState, rackExchange, rackIntent, rackRouteMfaLevel, refusal, requestFacts } from './audit-records';
 import { AuditTrail } from './audit-trail.service';
 import { ReadAggregator } from './read-aggregator';
 
@@ -23,8 +24,8 @@ import { ReadAggregator } from './read-aggregator';
  */
 @Injectable()
 export class AuditRecorder implements OnModuleInit, BeforeApplicationShutdown {
-  /** The request id of a mutating request, so its outcome is recorded under the same id as its intent. */
-  private readonly requestIds = new WeakMap<IncomingMessage, string>();
+  /** A mutating request's id and second factor, so its outcome is recorded under the same id and MFA state as its intent. */
+  private readonly intents = new WeakMap<IncomingMessage, { readonly requestId: string; readonly secondFactor?: SecondFactorUse }>();
   private readonly secretRule: SecretRule;
   private readonly reads: ReadAggregator;
 
@@ -52,14 +53,16 @@ export class AuditRecorder implements OnModuleInit, BeforeApplicationShutdown {
 
   async commitIntent(request: PipelineRequest, decision: AllowedRackRequest): Promise<void> {
     const requestId = randomUUID();
-    this.requestIds.set(request.raw, requestId);
-    const facts = requestFacts(request.raw, requestId, request.principal, this.clientAddress.of(request.raw), request.method, decision);
+    this.intents.set(request.raw, { requestId, secondFactor: request.secondFactor });
+    const facts = requestFacts(request.raw, requestId, request.principal, this.clientAddress.of(request.raw), request.method, {
+      decision,
+      mfa: mfaState(request.principal, rackRouteMfaLevel(decision.route), request.secondFactor),
+    });
     const command = request.headers.command;
     const details = {
       // What a rewrite of the body says of the change: the env keys a release adds, changes and removes.
       ...request.rackRewriteRecord,
       ...(typeof command === 'string' ? { command: maskSecretsInText(command, this.secretRule) } : {}),
-      ...(request.secondFactor ? { secondFactor: request.secondFactor } : {}),
       ...(request.deployApproval ? { deployApprovalId: request.deployApproval.id, deployStep: request.deployApproval.step } : {}),
     };
     try {
@@ -76,11 +79,12 @@ export class AuditRecorder implements OnModuleInit, BeforeApplicationShutdown {
     const clientIp = this.clientAddress.of(request.raw);
     const record = () =>
       apiRequest(
-        requestFacts(request.raw, randomUUID(), request.principal, clientIp, request.method),
+        requestFacts(request.raw, randomUUID(), request.principal, clientIp, request.method, {
+          mfa: mfaState(request.principal, request.mfaLevel, request.secondFactor),
+        }),
         route,
         status,
         durationMs,
-        request.secondFactor,
       );
     // Reads of the API (health probes, a page's polling) fold like rack reads.
     if (request.method !== 'GET') {
@@ -99,9 +103,13 @@ export class AuditRecorder implements OnModuleInit, BeforeApplicationShutdown {
   private recordOutcome(outcome: RackExchangeOutcome): void {
     const clientIp = this.clientAddress.of(outcome.request);
     const record = () => {
-      const requestId = this.requestIds.get(outcome.request) ?? randomUUID();
+      const intent = this.intents.get(outcome.request);
+      const { decision, principal } = outcome;
       return rackExchange(
-        requestFacts(outcome.request, requestId, outcome.principal, clientIp, outcome.method, outcome.decision),
+        requestFacts(outcome.request, intent?.requestId ?? randomUUID(), principal, clientIp, outcome.method, {
+          decision,
+          mfa: mfaState(principal, rackRouteMfaLevel(decision.route), intent?.secondFactor),
+        }),
         outcome,
         {},
       );
@@ -116,15 +124,14 @@ export class AuditRecorder implements OnModuleInit, BeforeApplicationShutdown {
   }
 
   private recordRefusal({ request, status, reason }: RequestRefusal): void {
-    const facts = requestFacts(
-      request.raw,
-      randomUUID(),
-      request.principal,
-      this.clientAddress.of(request.raw),
-      request.method,
-      request.rackDecision,
-    );
-    this.trail.record(refusal(facts, status, reason, request.rackDecision ?? request.rackRefusal));
+    const matched = request.rackDecision ?? request.rackRefusal;
+    // A rack route's level is known from the route alone; an API route's once the MFA stage met it.
+    const level = matched?.route ? rackRouteMfaLevel(matched.route) : request.mfaLevel;
+    const facts = requestFacts(request.raw, randomUUID(), request.principal, this.clientAddress.of(request.raw), request.method, {
+      decision: request.rackDecision,
+      mfa: mfaState(request.principal, level, request.secondFactor),
+    });
+    this.trail.record(refusal(facts, status, reason, matched));
   }
 }
 

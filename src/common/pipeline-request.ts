@@ -16,6 +16,7 @@ export type PipelineRequest = Pick<
   | 'rackTarget'
   | 'rackDecision'
   | 'rackRefusal'
+  | 'mfaLevel'
   | 'secondFactor'
   | 'deployApproval'
   | 'rackSettlement'
