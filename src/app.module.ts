@@ -36,13 +36,20 @@ import { TokensModule } from './tokens/tokens.module';
 import { UiModule } from './ui/ui.module';
 import { UsersModule } from './users/users.module';
 
-/** Headers that carry credentials; never written to a log line. */
+/**
+ * Headers that carry credentials or secrets (a one-off process's env, an SSH key, an exec command);
+ * never written to a log line. The request log itself is made from audit records, which hold none.
+ */
 const REDACTED_LOG_PATHS = [
   'req.headers.authorization',
   'req.headers.cookie',
   'req.headers["x-csrf-token"]',
   'req.headers["x-mfa-totp"]',
   'req.headers["x-mfa-webauthn"]',
+  'req.headers.environment',
+  'req.headers["release-env"]',
+  'req.headers["private-key"]',
+  'req.headers.command',
   'res.headers["set-cookie"]',
 ];
 
@@ -61,7 +68,7 @@ export class AppModule {
             {
               level: config.logLevel,
               redact: { paths: REDACTED_LOG_PATHS, censor: '[redacted]' },
-              // Per-request records are the audit trail's job; the process log keeps lifecycle and errors.
+              // The request log is written by the audit recorder, one line per event that ends a request.
               autoLogging: false,
               quietReqLogger: true,
             },

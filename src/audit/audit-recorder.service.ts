@@ -1,4 +1,4 @@
-import { type BeforeApplicationShutdown, Inject, Injectable, type OnModuleInit, ServiceUnavailableException } from '@nestjs/common';
+import { type BeforeApplicationShutdown, Inject, Injectable, Logger, type OnModuleInit, ServiceUnavailableException } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { ClientAddress } from '../common/client-address';
@@ -13,14 +13,18 @@ import { SecretRule, maskSecretsInText } from '../secrets/secret-values';
 import { MfaEvents } from '../mfa/mfa-events';
 import type { SecondFactorUse } from '../mfa/mfa-levels';
 import { apiRequest, mfaEvent, mfaState, rackExchange, rackIntent, rackRouteMfaLevel, refusal, requestFacts } from './audit-records';
+import type { AuditRecord } from './audit-record';
 import { AuditTrail } from './audit-trail.service';
 import { ReadAggregator } from './read-aggregator';
+import { requestLogLine } from './request-log';
 
 /**
  * Turns what happens to requests into audit records: mutating rack requests before they are
  * forwarded, every forwarded exchange's outcome (identical reads folded together), every refusal and
  * every answered call of the gateway's API, and what happens to second factors. Nothing secret is recorded: no query values, headers or
- * bodies, and an exec command with what looks secret in it masked.
+ * bodies, and an exec command with what looks secret in it masked. Each event that ends a request is
+ * also a JSON line of the process log (request-log.ts), made here from the record, so rack paths are
+ * logged without a request logger on the hot path, and folded reads are one line as they are one event.
  */
 @Injectable()
 export class AuditRecorder implements OnModuleInit, BeforeApplicationShutdown {
@@ -28,6 +32,8 @@ export class AuditRecorder implements OnModuleInit, BeforeApplicationShutdown {
   private readonly intents = new WeakMap<IncomingMessage, { readonly requestId: string; readonly secondFactor?: SecondFactorUse }>();
   private readonly secretRule: SecretRule;
   private readonly reads: ReadAggregator;
+  /** The app's logger (nestjs-pino, with its redaction), for the request log. */
+  private readonly requestLog = new Logger('RequestLog');
 
   constructor(
     private readonly trail: AuditTrail,
@@ -38,7 +44,7 @@ export class AuditRecorder implements OnModuleInit, BeforeApplicationShutdown {
     @Inject(GATEWAY_CONFIG) config: GatewayConfig,
   ) {
     this.secretRule = new SecretRule(config.secrets.extraKeyPatterns);
-    this.reads = new ReadAggregator(config.audit.aggregateReadsMs, (record) => this.trail.record(record));
+    this.reads = new ReadAggregator(config.audit.aggregateReadsMs, (record) => this.write(record));
   }
 
   onModuleInit(): void {
@@ -88,7 +94,7 @@ export class AuditRecorder implements OnModuleInit, BeforeApplicationShutdown {
       );
     // Reads of the API (health probes, a page's polling) fold like rack reads.
     if (request.method !== 'GET') {
-      this.trail.record(record());
+      this.write(record());
       return;
     }
     const key = readKey(request.principal, clientIp, request.raw, request.method, request.raw.url ?? '', status);
@@ -115,7 +121,7 @@ export class AuditRecorder implements OnModuleInit, BeforeApplicationShutdown {
       );
     };
     if (outcome.decision.route.action !== 'read' || outcome.transport !== 'http' || !outcome.completed || outcome.status >= 400) {
-      this.trail.record(record());
+      this.write(record());
       return;
     }
     const key = readKey(outcome.principal, clientIp, outcome.request, outcome.method, outcome.path, outcome.status);
@@ -131,7 +137,14 @@ export class AuditRecorder implements OnModuleInit, BeforeApplicationShutdown {
       decision: request.rackDecision,
       mfa: mfaState(request.principal, level, request.secondFactor),
     });
-    this.trail.record(refusal(facts, status, reason, matched));
+    this.write(refusal(facts, status, reason, matched));
+  }
+
+  /** To the trail, and to the request log when it ends a request. */
+  private write(record: AuditRecord): void {
+    this.trail.record(record);
+    const line = requestLogLine(record);
+    if (line) this.requestLog.log(line);
   }
 }
 
