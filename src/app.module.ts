@@ -21,6 +21,7 @@ import { MetricsModule } from './metrics/metrics.module';
 import { MfaGuard } from './mfa/guards/mfa.guard';
 import { MfaModule } from './mfa/mfa.module';
 import { NotificationsModule } from './notifications/notifications.module';
+import { RackRequestRewriteGuard } from './proxy/guards/rack-request-rewrite.guard';
 import { RackRequestGuard } from './proxy/guards/rack-request.guard';
 import { ProxyModule } from './proxy/proxy.module';
 import { PolicyGuard } from './rbac/guards/policy.guard';
@@ -35,13 +36,20 @@ import { TokensModule } from './tokens/tokens.module';
 import { UiModule } from './ui/ui.module';
 import { UsersModule } from './users/users.module';
 
-/** Headers that carry credentials; never written to a log line. */
+/**
+ * Headers that carry credentials or secrets (a one-off process's env, an SSH key, an exec command);
+ * never written to a log line. The request log itself is made from audit records, which hold none.
+ */
 const REDACTED_LOG_PATHS = [
   'req.headers.authorization',
   'req.headers.cookie',
   'req.headers["x-csrf-token"]',
   'req.headers["x-mfa-totp"]',
   'req.headers["x-mfa-webauthn"]',
+  'req.headers.environment',
+  'req.headers["release-env"]',
+  'req.headers["private-key"]',
+  'req.headers.command',
   'res.headers["set-cookie"]',
 ];
 
@@ -60,7 +68,7 @@ export class AppModule {
             {
               level: config.logLevel,
               redact: { paths: REDACTED_LOG_PATHS, censor: '[redacted]' },
-              // Per-request records are the audit trail's job; the process log keeps lifecycle and errors.
+              // The request log is written by the audit recorder, one line per event that ends a request.
               autoLogging: false,
               quietReqLogger: true,
             },
@@ -107,7 +115,9 @@ export class AppModule {
         { provide: APP_GUARD, useExisting: DeployApprovalGuard },
         // 8. MFA: enrolment first, a finished sign-in, then the route's level (step-up window or a code with the request).
         { provide: APP_GUARD, useExisting: MfaGuard },
-        // 9. Audit: a change to the rack goes on only once its intent is committed; API calls are recorded.
+        // 9. Rewrites: a body the rack must receive changed (a release's env) is read now, so the audit intent can say what changes.
+        { provide: APP_GUARD, useExisting: RackRequestRewriteGuard },
+        // 10. Audit: a change to the rack goes on only once its intent is committed; API calls are recorded.
         { provide: APP_INTERCEPTOR, useExisting: AuditInterceptor },
         // Request bodies and params: validated DTOs only, unknown fields refused.
         { provide: APP_PIPE, useValue: new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }) },

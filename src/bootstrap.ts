@@ -11,7 +11,7 @@ import { hkdfSync } from 'node:crypto';
 import { type IncomingMessage, type Server, type ServerOptions, type ServerResponse, createServer } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { Logger } from 'nestjs-pino';
-import type { DestinationStream } from 'pino';
+import { type DestinationStream, transport } from 'pino';
 import { AppModule } from './app.module';
 import { DatabaseSessionStore } from './auth/database-session.store';
 import './auth/session.types';
@@ -32,7 +32,7 @@ export const STRICT_TRANSPORT_SECURITY = 'max-age=31536000; includeSubDomains';
 
 export interface GatewayOptions {
   readonly config: GatewayConfig;
-  /** Where log lines go (tests capture them); stdout by default. */
+  /** Where log lines go (tests capture them); LOG_FILE when set, else stdout. */
   readonly logDestination?: DestinationStream;
   /** Wraps the application module, e.g. to register one more pipeline stage; the gateway runs as it is without. */
   readonly wrapModule?: (appModule: DynamicModule) => DynamicModule;
@@ -52,7 +52,7 @@ export async function createGateway({ config, logDestination, wrapModule }: Gate
     // addresses are ClientAddress's, from the same list.
     trustProxy: config.trustedProxies.length > 0 ? [...config.trustedProxies] : false,
   });
-  const appModule = AppModule.forRoot(config, logDestination);
+  const appModule = AppModule.forRoot(config, logDestination ?? (config.logFile && rollingLogFile(config.logFile)));
   const app = await NestFactory.create<NestFastifyApplication>(wrapModule ? wrapModule(appModule) : appModule, adapter, {
     bufferLogs: true,
     bodyParser: false,
@@ -92,6 +92,18 @@ export async function createGateway({ config, logDestination, wrapModule }: Gate
   setUpOpenApi(app);
   await app.init();
   return app;
+}
+
+/**
+ * LOG_FILE: lines are handed to pino-roll in a worker thread (pino's transport), so a request's line
+ * costs the event loop a copy into shared memory, never a file write; the worker rolls the file daily
+ * and at its size limit, keeps `keep` old ones, and is flushed when the process exits.
+ */
+function rollingLogFile({ path, maxSize, keep }: NonNullable<GatewayConfig['logFile']>): DestinationStream {
+  return transport({
+    target: 'pino-roll',
+    options: { file: path, size: maxSize, frequency: 'daily', mkdir: true, limit: { count: keep } },
+  });
 }
 
 /**

@@ -11,11 +11,17 @@ const bigintAsNumber = {
 @Index('audit_events_actor', ['actorEmail', 'seq'])
 @Index('audit_events_app', ['app', 'seq'])
 @Index('audit_events_request', ['requestId'])
+@Index('audit_events_kind', ['kind', 'seq'])
+@Index('audit_events_status', ['status', 'seq'])
+@Index('audit_events_subject', ['subject', 'action', 'seq'])
+@Index('audit_events_action', ['action', 'seq'])
 @Index('audit_events_id_key', ['id'], { unique: true })
 // An expression index (details->>'deployApprovalId') TypeORM cannot describe: created by its migration, left alone here.
 @Index('audit_events_deploy_approval', { synchronize: false })
 // A GIN index of the builds and releases gateway requests created (details->'createdIds'), for reconciliation.
 @Index('audit_events_created_ids', { synchronize: false })
+// A GIN index on `words`, which TypeORM cannot describe either: created by its migration.
+@Index('audit_events_words', { synchronize: false })
 @Check('audit_events_decision_known', `decision IN ('allowed', 'denied')`)
 export class AuditEventEntity {
   /** Position in the chain, from 1, without gaps. */
@@ -90,6 +96,13 @@ export class AuditEventEntity {
 
   @Column({ type: 'bytea' })
   hash!: Buffer;
+
+  /**
+   * What free-text search matches (audit_event_words in the migration): filled by a trigger on insert,
+   * outside the chain (it is derived from hashed fields), never read back.
+   */
+  @Column({ type: 'tsvector', select: false, insert: false, update: false })
+  words!: string;
 }
 
 /** The newest link of the chain; appends lock this one row, so instances append in one order. */

@@ -1,4 +1,4 @@
-import { type BeforeApplicationShutdown, Inject, Injectable, type OnModuleInit, ServiceUnavailableException } from '@nestjs/common';
+import { type BeforeApplicationShutdown, Inject, Injectable, Logger, type OnModuleInit, ServiceUnavailableException } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { ClientAddress } from '../common/client-address';
@@ -11,22 +11,29 @@ import { RackExchanges } from '../proxy/rack-exchanges.service';
 import type { AllowedRackRequest } from '../rbac/rack-authorizer.service';
 import { SecretRule, maskSecretsInText } from '../secrets/secret-values';
 import { MfaEvents } from '../mfa/mfa-events';
-import { apiRequest, mfaEvent, rackExchange, rackIntent, refusal, requestFacts } from './audit-records';
+import type { SecondFactorUse } from '../mfa/mfa-levels';
+import { apiRequest, mfaEvent, mfaState, rackExchange, rackIntent, rackRouteMfaLevel, refusal, requestFacts } from './audit-records';
+import type { AuditRecord } from './audit-record';
 import { AuditTrail } from './audit-trail.service';
 import { ReadAggregator } from './read-aggregator';
+import { requestLogLine } from './request-log';
 
 /**
  * Turns what happens to requests into audit records: mutating rack requests before they are
  * forwarded, every forwarded exchange's outcome (identical reads folded together), every refusal and
  * every answered call of the gateway's API, and what happens to second factors. Nothing secret is recorded: no query values, headers or
- * bodies, and an exec command with what looks secret in it masked.
+ * bodies, and an exec command with what looks secret in it masked. Each event that ends a request is
+ * also a JSON line of the process log (request-log.ts), made here from the record, so rack paths are
+ * logged without a request logger on the hot path, and folded reads are one line as they are one event.
  */
 @Injectable()
 export class AuditRecorder implements OnModuleInit, BeforeApplicationShutdown {
-  /** The request id of a mutating request, so its outcome is recorded under the same id as its intent. */
-  private readonly requestIds = new WeakMap<IncomingMessage, string>();
+  /** A mutating request's id and second factor, so its outcome is recorded under the same id and MFA state as its intent. */
+  private readonly intents = new WeakMap<IncomingMessage, { readonly requestId: string; readonly secondFactor?: SecondFactorUse }>();
   private readonly secretRule: SecretRule;
   private readonly reads: ReadAggregator;
+  /** The app's logger (nestjs-pino, with its redaction), for the request log. */
+  private readonly requestLog = new Logger('RequestLog');
 
   constructor(
     private readonly trail: AuditTrail,
@@ -37,7 +44,7 @@ export class AuditRecorder implements OnModuleInit, BeforeApplicationShutdown {
     @Inject(GATEWAY_CONFIG) config: GatewayConfig,
   ) {
     this.secretRule = new SecretRule(config.secrets.extraKeyPatterns);
-    this.reads = new ReadAggregator(config.audit.aggregateReadsMs, (record) => this.trail.record(record));
+    this.reads = new ReadAggregator(config.audit.aggregateReadsMs, (record) => this.write(record));
   }
 
   onModuleInit(): void {
@@ -52,12 +59,16 @@ export class AuditRecorder implements OnModuleInit, BeforeApplicationShutdown {
 
   async commitIntent(request: PipelineRequest, decision: AllowedRackRequest): Promise<void> {
     const requestId = randomUUID();
-    this.requestIds.set(request.raw, requestId);
-    const facts = requestFacts(request.raw, requestId, request.principal, this.clientAddress.of(request.raw), request.method, decision);
+    this.intents.set(request.raw, { requestId, secondFactor: request.secondFactor });
+    const facts = requestFacts(request.raw, requestId, request.principal, this.clientAddress.of(request.raw), request.method, {
+      decision,
+      mfa: mfaState(request.principal, rackRouteMfaLevel(decision.route), request.secondFactor),
+    });
     const command = request.headers.command;
     const details = {
+      // What a rewrite of the body says of the change: the env keys a release adds, changes and removes.
+      ...request.rackRewriteRecord,
       ...(typeof command === 'string' ? { command: maskSecretsInText(command, this.secretRule) } : {}),
-      ...(request.secondFactor ? { secondFactor: request.secondFactor } : {}),
       ...(request.deployApproval ? { deployApprovalId: request.deployApproval.id, deployStep: request.deployApproval.step } : {}),
     };
     try {
@@ -74,15 +85,16 @@ export class AuditRecorder implements OnModuleInit, BeforeApplicationShutdown {
     const clientIp = this.clientAddress.of(request.raw);
     const record = () =>
       apiRequest(
-        requestFacts(request.raw, randomUUID(), request.principal, clientIp, request.method),
+        requestFacts(request.raw, randomUUID(), request.principal, clientIp, request.method, {
+          mfa: mfaState(request.principal, request.mfaLevel, request.secondFactor),
+        }),
         route,
         status,
         durationMs,
-        request.secondFactor,
       );
     // Reads of the API (health probes, a page's polling) fold like rack reads.
     if (request.method !== 'GET') {
-      this.trail.record(record());
+      this.write(record());
       return;
     }
     const key = readKey(request.principal, clientIp, request.raw, request.method, request.raw.url ?? '', status);
@@ -97,15 +109,19 @@ export class AuditRecorder implements OnModuleInit, BeforeApplicationShutdown {
   private recordOutcome(outcome: RackExchangeOutcome): void {
     const clientIp = this.clientAddress.of(outcome.request);
     const record = () => {
-      const requestId = this.requestIds.get(outcome.request) ?? randomUUID();
+      const intent = this.intents.get(outcome.request);
+      const { decision, principal } = outcome;
       return rackExchange(
-        requestFacts(outcome.request, requestId, outcome.principal, clientIp, outcome.method, outcome.decision),
+        requestFacts(outcome.request, intent?.requestId ?? randomUUID(), principal, clientIp, outcome.method, {
+          decision,
+          mfa: mfaState(principal, rackRouteMfaLevel(decision.route), intent?.secondFactor),
+        }),
         outcome,
         {},
       );
     };
     if (outcome.decision.route.action !== 'read' || outcome.transport !== 'http' || !outcome.completed || outcome.status >= 400) {
-      this.trail.record(record());
+      this.write(record());
       return;
     }
     const key = readKey(outcome.principal, clientIp, outcome.request, outcome.method, outcome.path, outcome.status);
@@ -114,15 +130,21 @@ export class AuditRecorder implements OnModuleInit, BeforeApplicationShutdown {
   }
 
   private recordRefusal({ request, status, reason }: RequestRefusal): void {
-    const facts = requestFacts(
-      request.raw,
-      randomUUID(),
-      request.principal,
-      this.clientAddress.of(request.raw),
-      request.method,
-      request.rackDecision,
-    );
-    this.trail.record(refusal(facts, status, reason, request.rackDecision ?? request.rackRefusal));
+    const matched = request.rackDecision ?? request.rackRefusal;
+    // A rack route's level is known from the route alone; an API route's once the MFA stage met it.
+    const level = matched?.route ? rackRouteMfaLevel(matched.route) : request.mfaLevel;
+    const facts = requestFacts(request.raw, randomUUID(), request.principal, this.clientAddress.of(request.raw), request.method, {
+      decision: request.rackDecision,
+      mfa: mfaState(request.principal, level, request.secondFactor),
+    });
+    this.write(refusal(facts, status, reason, matched));
+  }
+
+  /** To the trail, and to the request log when it ends a request. */
+  private write(record: AuditRecord): void {
+    this.trail.record(record);
+    const line = requestLogLine(record);
+    if (line) this.requestLog.log(line);
   }
 }
 

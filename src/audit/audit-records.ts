@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Principal } from '../auth/principal';
 import type { MfaEvent } from '../mfa/mfa-events';
+import { type MfaLevel, type SecondFactorUse, mfaLevelOfRoute } from '../mfa/mfa-levels';
 import type { RackExchangeOutcome } from '../proxy/rack-exchange';
 import type { AllowedRackRequest } from '../rbac/rack-authorizer.service';
 import type { RackRoute } from '../rbac/rack-route-table';
@@ -18,6 +19,34 @@ export interface RequestFacts {
   readonly path: string;
   /** The query's parameter names, which are not. */
   readonly queryKeys: readonly string[];
+  /** The caller's second factor; none without a caller. */
+  readonly mfa: MfaState | undefined;
+}
+
+/**
+ * The caller's second factor as each event of a request records it (`details.mfa`), read from the
+ * principal and what the pipeline noted on the request: no lookup.
+ */
+export interface MfaState {
+  readonly enrolled: boolean;
+  /** The route's level; absent when the request was refused before its level was known (an API route refused early). */
+  readonly level?: MfaLevel;
+  /** How the level was met, when it was. */
+  readonly by?: SecondFactorUse['by'];
+}
+
+export function mfaState(
+  principal: Principal | undefined,
+  level: MfaLevel | undefined,
+  use: SecondFactorUse | undefined,
+): MfaState | undefined {
+  if (!principal) return undefined;
+  return { enrolled: principal.user.mfaEnrolledAt !== null, ...(level ? { level } : {}), ...(use ? { by: use.by } : {}) };
+}
+
+/** A rack route's level, as the MFA stage reads it (worked out once per row). */
+export function rackRouteMfaLevel(route: RackRoute): MfaLevel {
+  return mfaLevelOfRoute(route).level;
 }
 
 const USER_AGENT_LIMIT = 512;
@@ -32,7 +61,7 @@ export function requestFacts(
   principal: Principal | undefined,
   clientIp: string,
   method: string,
-  decision?: AllowedRackRequest,
+  { decision, mfa }: { readonly decision?: AllowedRackRequest; readonly mfa?: MfaState } = {},
 ): RequestFacts {
   const [path, query] = splitTarget(request.url ?? '/');
   return {
@@ -43,7 +72,13 @@ export function requestFacts(
     method,
     path: decision?.target.path ?? path,
     queryKeys: query ? [...new Set(new URLSearchParams(query).keys())].sort() : [],
+    mfa,
   };
+}
+
+/** What every event of a request has in its details. */
+function requestDetails(facts: RequestFacts): Record<string, unknown> {
+  return { queryKeys: facts.queryKeys, ...(facts.mfa ? { mfa: facts.mfa } : {}) };
 }
 
 function splitTarget(target: string): [string, string | undefined] {
@@ -85,7 +120,7 @@ export function rackIntent(facts: RequestFacts, decision: AllowedRackRequest, de
     decision: 'allowed',
     reason: null,
     status: null,
-    details: { queryKeys: facts.queryKeys, ...details },
+    details: { ...requestDetails(facts), ...details },
   };
 }
 
@@ -101,7 +136,7 @@ export function rackExchange(facts: RequestFacts, outcome: RackExchangeOutcome, 
     bytesIn: outcome.bytesIn,
     bytesOut: outcome.bytesOut,
     details: {
-      queryKeys: facts.queryKeys,
+      ...requestDetails(facts),
       transport: outcome.transport,
       completed: outcome.completed,
       ...(outcome.closeCode === undefined ? {} : { closeCode: outcome.closeCode }),
@@ -126,12 +161,12 @@ export function refusal(
     decision: 'denied',
     reason,
     status,
-    details: { queryKeys: facts.queryKeys },
+    details: requestDetails(facts),
   };
 }
 
 /** A call of the gateway's own API that was answered (refusals are `request.refused`). */
-export function apiRequest(facts: RequestFacts, route: string, status: number, durationMs: number, secondFactor?: object): AuditRecord {
+export function apiRequest(facts: RequestFacts, route: string, status: number, durationMs: number): AuditRecord {
   return {
     ...base('api.request', facts),
     route,
@@ -139,7 +174,7 @@ export function apiRequest(facts: RequestFacts, route: string, status: number, d
     reason: null,
     status,
     durationMs: Math.round(durationMs),
-    details: { queryKeys: facts.queryKeys, ...(secondFactor ? { secondFactor } : {}) },
+    details: requestDetails(facts),
   };
 }
 

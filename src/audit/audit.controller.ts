@@ -34,10 +34,13 @@ export class AuditController {
       actorEmail: actor === EVERY_ACTOR ? undefined : actor,
       kind: query.kind,
       app: query.app,
+      action: query.action,
+      subject: query.subject,
       status: query.status,
       decision: query.decision,
       since: query.since === undefined ? undefined : new Date(query.since),
       until: query.until === undefined ? undefined : new Date(query.until),
+      search: query.q,
       before: query.before,
       limit: query.limit ?? DEFAULT_PAGE_SIZE,
     });

@@ -16,9 +16,11 @@ export type PipelineRequest = Pick<
   | 'rackTarget'
   | 'rackDecision'
   | 'rackRefusal'
+  | 'mfaLevel'
   | 'secondFactor'
   | 'deployApproval'
   | 'rackSettlement'
   | 'rackBody'
+  | 'rackRewriteRecord'
 > &
   Partial<Pick<FastifyRequest, 'session' | 'body'>>;

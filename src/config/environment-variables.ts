@@ -165,6 +165,17 @@ export class EnvironmentVariables {
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   LOG_LEVEL = 'info';
 
+  /** Logs go to this file, rotated, instead of stdout. */
+  @IsOptional()
+  @IsString()
+  LOG_FILE?: string;
+
+  @Matches(/^[1-9][0-9]*[kmg]$/, { message: 'LOG_FILE_MAX_SIZE must be a size such as 500k, 100m or 1g' })
+  LOG_FILE_MAX_SIZE = '100m';
+
+  @WholeNumber({ min: 1 })
+  LOG_FILE_KEEP = 10;
+
   /** Keys the audit chain's HMAC; derived from APP_SECRET_KEY when unset. */
   @IsOptional()
   @IsString()

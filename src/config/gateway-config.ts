@@ -125,6 +125,8 @@ export interface GatewayConfig {
   /** Requests per minute of each rate-limit bucket (the rate-limit module). */
   readonly rateLimits: Readonly<Record<RateLimitBucket, number>>;
   readonly logLevel: string;
+  /** Logs to a file instead of stdout, rolled daily and at `maxSize` (pino-roll's `500k`, `100m`, `1g`), `keep` old files kept. */
+  readonly logFile?: { readonly path: string; readonly maxSize: string; readonly keep: number };
   /** Problems worth a warning at start (never secrets). */
   readonly warnings: readonly string[];
 }
@@ -330,6 +332,7 @@ function buildConfig(env: EnvironmentVariables): GatewayConfig {
       upload: env.RATE_LIMIT_UPLOADS_PER_MINUTE,
     },
     logLevel: env.LOG_LEVEL,
+    logFile: env.LOG_FILE === undefined ? undefined : { path: env.LOG_FILE, maxSize: env.LOG_FILE_MAX_SIZE, keep: env.LOG_FILE_KEEP },
     warnings,
   };
 }

@@ -1,11 +1,21 @@
 import { type Action, type Subject, permissionName } from '../rbac/permissions';
 import { RACK_ROUTES, type RackRoute } from '../rbac/rack-route-table';
+import type { SecondFactorKind } from './second-factor-proof';
 
 /**
  * How fresh a second factor an operation needs: `step-up`, one verified within the step-up window
  * (MFA_STEP_UP_WINDOW_MINUTES); `always`, one sent with this very request. Anything else needs none.
  */
 export type MfaLevel = 'none' | 'step-up' | 'always';
+
+/**
+ * How a request met its level: a proof sent with it, the credential's step-up window, or, for a CI
+ * token's step of an approved deploy, the second factors its approvers gave.
+ */
+export interface SecondFactorUse {
+  readonly level: Exclude<MfaLevel, 'none'>;
+  readonly by: SecondFactorKind | 'step-up window' | 'deploy approval';
+}
 
 /**
  * Every permission that needs a second factor, in one table keyed like the route table's permissions.

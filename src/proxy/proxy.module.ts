@@ -3,6 +3,7 @@ import { AuthModule } from '../auth/auth.module';
 import { RackModule } from '../rack/rack.module';
 import { RbacModule } from '../rbac/rbac.module';
 import { UsersModule } from '../users/users.module';
+import { RackRequestRewriteGuard } from './guards/rack-request-rewrite.guard';
 import { RackRequestGuard } from './guards/rack-request.guard';
 import { ProxyController } from './proxy.controller';
 import { RackBehaviours } from './rack-behaviours';
@@ -14,7 +15,7 @@ import { WebsocketRefusal } from './websocket-refusal';
 @Module({
   imports: [RackModule, AuthModule, RbacModule, UsersModule],
   controllers: [ProxyController],
-  providers: [RackProxy, RackUpgradeHandler, WebsocketRefusal, RackRequestGuard, RackBehaviours, RackExchanges],
-  exports: [RackRequestGuard, RackBehaviours, RackExchanges],
+  providers: [RackProxy, RackUpgradeHandler, WebsocketRefusal, RackRequestGuard, RackRequestRewriteGuard, RackBehaviours, RackExchanges],
+  exports: [RackRequestGuard, RackRequestRewriteGuard, RackBehaviours, RackExchanges],
 })
 export class ProxyModule {}

@@ -4,9 +4,17 @@ import type { Principal } from '../auth/principal';
 import type { AllowedRackRequest } from '../rbac/rack-authorizer.service';
 import { type AnswerFilter, RACK_ROUTES, type RequestRewrite } from '../rbac/rack-route-table';
 
-/** Rewrites a request body before the rack reads it; resolves to the body the rack receives. */
+/** A request body as rewritten for the rack. */
+export interface RewrittenRackRequest {
+  /** What the rack receives. */
+  readonly body: Buffer;
+  /** What the request's audit intent says of the change (the env keys a release changes): never a secret. */
+  readonly recorded?: Readonly<Record<string, unknown>>;
+}
+
+/** Rewrites a request body before the rack reads it. */
 export interface RackRequestRewrite {
-  rewrite(request: IncomingMessage, decision: AllowedRackRequest, principal: Principal): Promise<Buffer>;
+  rewrite(request: IncomingMessage, decision: AllowedRackRequest, principal: Principal): Promise<RewrittenRackRequest>;
 }
 
 /** Rewrites a rack answer for a caller who may not see all of it. */

@@ -9,12 +9,15 @@ describe('reconcileEnv', () => {
     expect(result).toEqual({
       ok: true,
       env: 'API_KEY=real-key\nDATABASE_URL=postgres://u:p@db/x\nNEW=1\nPORT=4000',
-      changedKeys: ['NEW', 'PORT'],
+      changes: { added: ['NEW'], changed: ['PORT'], removed: [] },
     });
   });
 
   it('counts removed keys as changes', () => {
-    expect(reconcileEnv('PORT=3000', base, new Set())).toMatchObject({ ok: true, changedKeys: ['API_KEY', 'DATABASE_URL'] });
+    expect(reconcileEnv('PORT=3000', base, new Set())).toMatchObject({
+      ok: true,
+      changes: { added: [], changed: [], removed: ['API_KEY', 'DATABASE_URL'] },
+    });
   });
 
   it('refuses the placeholder for a key the base release does not have', () => {
@@ -29,7 +32,7 @@ describe('reconcileEnv', () => {
     });
     expect(reconcileEnv(`API_KEY=${MASK}\nDATABASE_URL=${MASK}\nPORT=3000`, base, new Set(['API_KEY']))).toMatchObject({
       ok: true,
-      changedKeys: [],
+      changes: { added: [], changed: [], removed: [] },
     });
   });
 });

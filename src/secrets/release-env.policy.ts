@@ -3,20 +3,24 @@ import type { IncomingMessage } from 'node:http';
 import type { Principal } from '../auth/principal';
 import { BodyTooLargeError, readBoundedBody } from '../common/bounded-body';
 import { GATEWAY_CONFIG, GatewayConfig } from '../config/gateway-config';
-import { RackBehaviours, type RackRequestRewrite } from '../proxy/rack-behaviours';
+import { RackBehaviours, type RackRequestRewrite, type RewrittenRackRequest } from '../proxy/rack-behaviours';
 import { RackClient } from '../rack/rack-client';
 import type { AllowedRackRequest } from '../rbac/rack-authorizer.service';
 import { PermissionDeniedError } from '../rbac/rbac.errors';
-import { reconcileEnv } from './env-reconciliation';
+import { type EnvKeyChanges, changesEnv, reconcileEnv } from './env-reconciliation';
 
 /** A release form is the environment plus a few fields; a larger body is not a release. */
 const MAX_RELEASE_FORM_BYTES = 1024 * 1024;
+/** Keys of each kind (added, changed, removed) an audit record names at most, each cut to this length. */
+const MAX_RECORDED_KEYS = 200;
+const MAX_RECORDED_KEY_LENGTH = 200;
 const FORM_MEDIA_TYPE = 'application/x-www-form-urlencoded';
 
 /**
  * `POST /apps/{app}/releases` carries the app's whole environment. Before it reaches the rack, masked
  * values are restored from the release it is based on, protected keys are held, and any real change
- * needs env:update. The rewritten form is what the rack receives.
+ * needs env:update. The rewritten form is what the rack receives; the audit intent records which keys
+ * it adds, changes and removes (names only: values never reach the trail).
  *
  * The rack reads `env` as Go's `FormValue` does: from a urlencoded or multipart body, else from the
  * query. The gateway reads the urlencoded body only, so it refuses the other two places outright.
@@ -33,7 +37,7 @@ export class ReleaseEnvPolicy implements RackRequestRewrite, OnModuleInit {
     this.behaviours.provideRequestRewrite('release-env', this);
   }
 
-  async rewrite(request: IncomingMessage, decision: AllowedRackRequest, principal: Principal): Promise<Buffer> {
+  async rewrite(request: IncomingMessage, decision: AllowedRackRequest, principal: Principal): Promise<RewrittenRackRequest> {
     if (decision.target.query !== null && queryNamesEnv(decision.target.query)) {
       throw new BadRequestException({ code: 'env_in_query', message: 'a release environment is sent in the form body, not the query' });
     }
@@ -51,7 +55,7 @@ export class ReleaseEnvPolicy implements RackRequestRewrite, OnModuleInit {
     const form = new URLSearchParams(body.toString('utf8'));
     const posted = form.get('env');
     const app = decision.app;
-    if (posted === null || app === undefined) return body;
+    if (posted === null || app === undefined) return { body };
 
     const base = await this.baseEnv(app, form.get('parent-release'), principal.user.email);
     const protectedKeys = new Set([
@@ -63,11 +67,11 @@ export class ReleaseEnvPolicy implements RackRequestRewrite, OnModuleInit {
       if (result.status === 403) throw new PermissionDeniedError(result.reason);
       throw new BadRequestException({ code: 'invalid_env', message: result.reason });
     }
-    if (result.changedKeys.length > 0 && !decision.ability.can('update', 'env', { app })) {
+    if (changesEnv(result.changes) && !decision.ability.can('update', 'env', { app })) {
       throw new PermissionDeniedError(`permission denied: env:update on app ${app}`);
     }
     form.set('env', result.env);
-    return Buffer.from(form.toString());
+    return { body: Buffer.from(form.toString()), recorded: { env: recordedChanges(result.changes) } };
   }
 
   private async baseEnv(app: string, parentRelease: string | null, actor: string): Promise<string> {
@@ -82,6 +86,21 @@ export class ReleaseEnvPolicy implements RackRequestRewrite, OnModuleInit {
     const release = Array.isArray(parsed) ? parsed[0] : parsed;
     return typeof release?.env === 'string' ? release.env : '';
   }
+}
+
+/** The changes as the audit trail keeps them: bounded, since a form may hold thousands of keys of any length. */
+function recordedChanges(changes: EnvKeyChanges): Record<string, unknown> {
+  const bounded = (keys: readonly string[]) => keys.slice(0, MAX_RECORDED_KEYS).map((key) => key.slice(0, MAX_RECORDED_KEY_LENGTH));
+  const omitted = [changes.added, changes.changed, changes.removed].reduce(
+    (sum, keys) => sum + Math.max(0, keys.length - MAX_RECORDED_KEYS),
+    0,
+  );
+  return {
+    added: bounded(changes.added),
+    changed: bounded(changes.changed),
+    removed: bounded(changes.removed),
+    ...(omitted > 0 ? { omitted } : {}),
+  };
 }
 
 function mediaType(contentType: string | undefined): string | undefined {

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DataSource } from 'typeorm';
+import { AuthenticatorApp } from '../support/authenticators/authenticator-app';
 import { rackAndGateway } from '../support/gateway-fixture';
 import { runScript } from '../support/run-script';
 import { basicAuth, firstProcessId } from '../support/test-gateway';
@@ -158,6 +159,95 @@ describe('the audit trail', () => {
     });
   });
 
+  it('records which env keys a release adds, changes and removes in its intent, and never a value', async () => {
+    const { token: deployer } = await fixture.gateway.createUserWithToken('deployer@example.com', 'deployer');
+    // As `convox env set` does it: read the newest release's env (secrets masked), post it back changed.
+    const [latest] = (await (await rack('/apps/myapp/releases?limit=1', deployer)).json()) as Array<{ env: string }>;
+    const env = latest.env
+      .split('\n')
+      .filter((line) => !line.startsWith('SECRET_KEY='))
+      .map((line) => (line.startsWith('NODE_ENV=') ? 'NODE_ENV=staging-v4lue' : line))
+      .concat('NEW_TOKEN=n3w-t0ken-v4lue')
+      .join('\n');
+    expect(env).toContain('DATABASE_URL=********');
+    const released = await rack('/apps/myapp/releases', deployer, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ env }).toString(),
+    });
+    expect(released.status).toBe(200);
+
+    const [intent, outcome] = await eventually(
+      `path = '/apps/myapp/releases' AND method = 'POST' AND actor_email = $1`,
+      ['deployer@example.com'],
+      2,
+    );
+    expect(intent).toMatchObject({ kind: 'rack.intent', route: 'POST /apps/{app}/releases' });
+    expect(intent.details.env).toEqual({ added: ['NEW_TOKEN'], changed: ['NODE_ENV'], removed: ['SECRET_KEY'] });
+    expect(outcome).toMatchObject({ kind: 'rack.exchange', status: 200, request_id: intent.request_id });
+    const recorded = JSON.stringify([intent, outcome]);
+    for (const value of ['staging-v4lue', 'n3w-t0ken-v4lue', 'sk_live_mock_4f9a2c7e1b3d', 'db-pa55w0rd', 'redis-s3cret', '********']) {
+      expect(recorded).not.toContain(value);
+    }
+  });
+
+  it('records the caller’s second factor on every event: enrolled, the route’s level, and how it was met', async () => {
+    // An admin enrols TOTP, which opens their step-up window.
+    const { token: person } = await fixture.gateway.createUserWithToken('enrolled@example.com', 'admin');
+    const api = (path: string, init: RequestInit = {}) =>
+      fetch(`${fixture.gateway.url}${path}`, {
+        ...init,
+        headers: { authorization: `Bearer ${person}`, 'content-type': 'application/json', ...init.headers },
+      });
+    const started = (await (await api('/api/v1/mfa/totp', { method: 'POST', body: '{"label":"Phone"}' })).json()) as {
+      id: string;
+      otpauth_uri: string;
+    };
+    const app = new AuthenticatorApp(started.otpauth_uri);
+    const confirm = await api(`/api/v1/mfa/totp/${started.id}/confirm`, {
+      method: 'POST',
+      body: JSON.stringify({ code: app.codeAt(Date.now()) }),
+    });
+    expect(confirm.status).toBe(200);
+
+    expect((await rack('/apps/myapp/services', person)).status).toBe(200);
+    expect((await rack('/apps/myapp/services/worker/restart', person, { method: 'POST' })).status).toBe(200);
+    // Always-level: a code with the request itself (the next step's; enrolment spent this one).
+    const created = await api('/api/v1/tokens', {
+      method: 'POST',
+      body: '{"name":"mfa"}',
+      headers: { 'x-mfa-totp': app.codeAt(Date.now(), 1) },
+    });
+    expect(created.status).toBe(201);
+    const unproven = await api('/api/v1/tokens', { method: 'POST', body: '{"name":"no code"}' });
+    expect(unproven.status).toBe(401);
+    expect((await rack('/apps/myapp', viewer, { method: 'DELETE' })).status).toBe(403);
+    expect((await rack('/apps/otherapp', `rgw_${'M'.repeat(43)}`)).status).toBe(401);
+
+    const mfaOf = async (where: string, parameters: unknown[], count = 1) =>
+      (await eventually(where, parameters, count)).map((event) => ({ kind: event.kind, mfa: event.details.mfa }));
+    expect(await mfaOf(`actor_email = 'enrolled@example.com' AND path = '/apps/myapp/services'`, [])).toEqual([
+      { kind: 'rack.exchange', mfa: { enrolled: true, level: 'none' } },
+    ]);
+    expect(await mfaOf(`actor_email = 'enrolled@example.com' AND path = '/apps/myapp/services/worker/restart'`, [], 2)).toEqual([
+      { kind: 'rack.intent', mfa: { enrolled: true, level: 'step-up', by: 'step-up window' } },
+      { kind: 'rack.exchange', mfa: { enrolled: true, level: 'step-up', by: 'step-up window' } },
+    ]);
+    expect(await mfaOf(`actor_email = 'enrolled@example.com' AND route = 'POST /api/v1/tokens'`, [])).toEqual([
+      { kind: 'api.request', mfa: { enrolled: true, level: 'always', by: 'totp' } },
+    ]);
+    expect(await mfaOf(`kind = 'request.refused' AND actor_email = 'enrolled@example.com'`, [])).toEqual([
+      { kind: 'request.refused', mfa: { enrolled: true, level: 'always' } },
+    ]);
+    // Refused before the MFA stage: the level the route would have needed, nothing met.
+    expect(await mfaOf(`kind = 'request.refused' AND actor_email = 'viewer@example.com' AND route = 'DELETE /apps/{name}'`, [])).toEqual([
+      { kind: 'request.refused', mfa: { enrolled: false, level: 'always' } },
+    ]);
+    // No caller, no second factor to speak of.
+    const [anonymous] = await eventually(`kind = 'request.refused' AND path = '/apps/otherapp'`, []);
+    expect(anonymous.details).not.toHaveProperty('mfa');
+  });
+
   it('records calls of the gateway’s API, but no body: a new token’s secret is nowhere in the trail', async () => {
     const created = await fetch(`${fixture.gateway.url}/api/v1/tokens`, {
       method: 'POST',
@@ -166,7 +256,10 @@ describe('the audit trail', () => {
     });
     expect(created.status).toBe(201);
     const { token } = (await created.json()) as { token: string };
-    const [event] = await eventually(`kind = 'api.request' AND route = $1`, ['POST /api/v1/tokens']);
+    const [event] = await eventually(`kind = 'api.request' AND route = $1 AND actor_email = $2`, [
+      'POST /api/v1/tokens',
+      'admin@example.com',
+    ]);
     expect(event).toMatchObject({ actor_email: 'admin@example.com', status: 201, decision: 'allowed' });
     const everything = JSON.stringify(await events());
     for (const secret of [token, admin, viewer, ops, 'hunter2', fixture.rack.password]) expect(everything).not.toContain(secret);
@@ -184,7 +277,15 @@ describe('the audit trail', () => {
 
   describe('listing', () => {
     interface Page {
-      events: Array<{ seq: number; kind: string; actorEmail: string | null; status: number | null; hash: string }>;
+      events: Array<{
+        seq: number;
+        kind: string;
+        actorEmail: string | null;
+        route: string | null;
+        status: number | null;
+        details: Record<string, unknown>;
+        hash: string;
+      }>;
       nextCursor: number | null;
     }
     const list = async (token: string, query = '') => {
@@ -203,7 +304,7 @@ describe('the audit trail', () => {
 
       const everyone = await list(admin, '?actor=*&limit=500');
       expect(new Set(everyone.page.events.map((event) => event.actorEmail))).toEqual(
-        new Set(['viewer@example.com', 'ops@example.com', 'admin@example.com', null]),
+        new Set(['viewer@example.com', 'ops@example.com', 'deployer@example.com', 'enrolled@example.com', 'admin@example.com', null]),
       );
       expect((await list(admin, '?actor=ops@example.com')).page.events.every((event) => event.actorEmail === 'ops@example.com')).toBe(true);
     });
@@ -222,6 +323,30 @@ describe('the audit trail', () => {
 
       expect((await list(admin, '?limit=501')).status).toBe(400);
       expect((await list(admin, '?since=yesterday')).status).toBe(400);
+    });
+
+    it('filters by the permission a rack request needed', async () => {
+      const restarts = await list(admin, '?actor=*&action=restart&subject=apps');
+      expect(restarts.page.events.length).toBeGreaterThan(0);
+      expect(restarts.page.events.every((event) => event.route === 'POST /apps/{app}/services/{name}/restart')).toBe(true);
+      expect((await list(admin, '?action=fly')).status).toBe(400);
+      expect((await list(admin, '?subject=spaceships')).status).toBe(400);
+    });
+
+    it('searches words in the path, route, reason, actor and details, but never finds a masked secret', async () => {
+      const exec = await list(admin, `?actor=*&q=${encodeURIComponent('exit postgres')}`);
+      expect(exec.page.events.map((event) => event.kind)).toEqual(['rack.intent']);
+      expect(exec.page.events[0].details).toMatchObject({ command: expect.stringContaining('DB_PASSWORD=********') });
+      // Word prefixes, any punctuation: part of a route, an address, a reason.
+      expect((await list(admin, '?actor=*&q=servic%20resta')).page.events.length).toBeGreaterThan(0);
+      expect((await list(admin, '?actor=*&q=ops@example.com&kind=rack.intent')).page.events.length).toBeGreaterThan(0);
+      const denied = await list(admin, `?actor=*&q=${encodeURIComponent('permission denied exec:create')}`);
+      expect(denied.page.events.map((event) => event.status)).toEqual([403]);
+      // Everyone searches their own events unless they may read all.
+      expect((await list(viewer, '?q=restart')).page.events).toEqual([]);
+      expect((await list(admin, '?actor=*&q=hunter2')).page.events).toEqual([]);
+      expect((await list(admin, '?q=***')).status).toBe(400);
+      expect((await list(admin, '?q=a%20b%20c%20d%20e%20f%20g%20h%20i')).status).toBe(400);
     });
   });
 

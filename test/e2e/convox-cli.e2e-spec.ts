@@ -1,6 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
+import { DataSource } from 'typeorm';
 import type { UserRole } from '../../src/users/user.entity';
 import { ConvoxCli, findConvoxBinary } from '../support/convox-cli';
 import { JournalEntry, MockRack, SEED, SEED_ENV, startMockRack } from '../support/mock-rack';
@@ -112,6 +113,15 @@ describeWithCli('the stock convox CLI through the gateway', () => {
     const release = rack.state().releases.find((candidate) => candidate.id === printed?.[1]);
     expect(release?.env).toContain('SECRET_KEY=sk_live_mock_4f9a2c7e1b3d');
     expect(release?.description).toBe('env add:FOO');
+    // Its audit intent, committed before the rack heard of it, names the key it adds and no value.
+    const [intent] = await gateway.app
+      .get(DataSource)
+      .query<Array<{ details: Record<string, unknown> }>>(
+        `SELECT details FROM audit_events WHERE kind = 'rack.intent' AND actor_email = $1 AND route = 'POST /apps/{app}/releases'`,
+        [email],
+      );
+    expect(intent.details.env).toEqual({ added: ['FOO'], changed: [], removed: [] });
+    expect(JSON.stringify(intent)).not.toContain('bar');
   });
 
   it('convox env set as ops is refused with the permission it lacks, and no release is created', async () => {

@@ -216,6 +216,20 @@ describe('deploy approvals', () => {
       ((await view(ci, request.id)).auditEvents ?? [])
         .filter((event) => event.method === 'POST' && event.path?.startsWith('/apps/'))
         .map((event) => `${event.kind} ${event.path} ${event.status ?? ''}`.trim());
+    // The CI token has no second factor of its own: each step met its level through the approvers'.
+    const levelsMet = (
+      await fixture.gateway.app
+        .get(DataSource)
+        .query<Array<{ mfa: unknown }>>(
+          `SELECT details->'mfa' AS mfa FROM audit_events WHERE details->>'deployApprovalId' = $1 AND kind = 'rack.intent' ORDER BY seq`,
+          [request.id],
+        )
+    ).map((event) => event.mfa);
+    expect(levelsMet).toEqual([
+      { enrolled: false, level: 'none' },
+      { enrolled: false, level: 'step-up', by: 'deploy approval' },
+      { enrolled: false, level: 'step-up', by: 'deploy approval' },
+    ]);
     let events = await linked();
     for (let attempt = 0; attempt < 50 && events.length < 6; attempt += 1) {
       await new Promise((resolve) => setTimeout(resolve, 100));

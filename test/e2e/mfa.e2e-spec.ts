@@ -321,16 +321,16 @@ describe('MFA', () => {
       // The record says how each exec met its second factor.
       const intents = async () =>
         (
-          await database().query<Array<{ details: { secondFactor?: unknown } }>>(
+          await database().query<Array<{ details: { mfa?: unknown } }>>(
             `SELECT details FROM audit_events WHERE kind = 'rack.intent' AND actor_email = $1 ORDER BY seq`,
             [person.email],
           )
-        ).map((row) => row.details.secondFactor);
+        ).map((row) => row.details.mfa);
       for (let waited = 0; waited < 5_000 && (await intents()).length < 2; waited += 50)
         await new Promise((resolve) => setTimeout(resolve, 50));
       expect(await intents()).toEqual([
-        { level: 'step-up', by: 'step-up window' },
-        { level: 'step-up', by: 'step-up window' },
+        { enrolled: true, level: 'step-up', by: 'step-up window' },
+        { enrolled: true, level: 'step-up', by: 'step-up window' },
       ]);
     });
 

@@ -76,7 +76,9 @@ export async function startTestGateway(options: TestGatewayOptions): Promise<Tes
   // Gateways alive together share the process-wide logger (and the first one's capture).
   if (liveGateways === 0) resetProcessWideLogger();
   liveGateways += 1;
-  const app = await createGateway({ config, logDestination: logs, wrapModule: options.wrapModule });
+  // With LOG_FILE the gateway logs to its file, as it would in production; `logs` stays empty.
+  const logDestination = options.env?.LOG_FILE ? undefined : logs;
+  const app = await createGateway({ config, logDestination, wrapModule: options.wrapModule });
   await app.listen(port, '127.0.0.1');
   const users = app.get(UsersService);
   const tokens = app.get(TokensService);

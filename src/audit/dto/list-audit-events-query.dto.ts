@@ -1,6 +1,10 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsDateString, IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+import { IsDateString, IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
+import { ACTIONS, type Action, GATEWAY_SUBJECTS, RACK_SUBJECTS, type Subject } from '../../rbac/permissions';
+import { MAX_SEARCH_WORDS, SEARCH_PATTERN } from '../audit-search';
+
+const SUBJECTS: readonly Subject[] = [...RACK_SUBJECTS, ...GATEWAY_SUBJECTS];
 
 export class ListAuditEventsQueryDto {
   @ApiPropertyOptional({ description: 'Whose events: an email, `*` for everyone (needs audit:read on all), yourself by default' })
@@ -21,6 +25,16 @@ export class ListAuditEventsQueryDto {
   @MaxLength(200)
   app?: string;
 
+  @ApiPropertyOptional({ enum: ACTIONS, description: 'The permission a rack request needed: its action' })
+  @IsOptional()
+  @IsIn(ACTIONS)
+  action?: Action;
+
+  @ApiPropertyOptional({ enum: SUBJECTS, description: 'The permission a rack request needed: its subject', example: 'env' })
+  @IsOptional()
+  @IsIn(SUBJECTS)
+  subject?: Subject;
+
   @ApiPropertyOptional({ example: 403 })
   @IsOptional()
   @Type(() => Number)
@@ -31,6 +45,16 @@ export class ListAuditEventsQueryDto {
   @IsOptional()
   @IsIn(['allowed', 'denied'])
   decision?: 'allowed' | 'denied';
+
+  @ApiPropertyOptional({
+    description: `Words, each of which must begin a word of the event's path, route, reason, actor, app or details (a command, env keys), at most ${MAX_SEARCH_WORDS}; punctuation separates words`,
+    example: 'db:migrate',
+  })
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  @Matches(SEARCH_PATTERN, { message: `q must hold one to ${MAX_SEARCH_WORDS} words (letters and digits; anything else separates them)` })
+  q?: string;
 
   @ApiPropertyOptional({ description: 'Events at or after this instant' })
   @IsOptional()

@@ -12,7 +12,7 @@ import { permissionName } from '../../rbac/permissions';
 import { PermissionDeniedError } from '../../rbac/rbac.errors';
 import { ROLE_DEFINITIONS } from '../../rbac/roles';
 import { MFA_LEVEL, SECOND_FACTOR_GATE, type SecondFactorGate } from '../decorators/mfa-gate.decorators';
-import { type MfaLevel, mfaLevelOf, mfaLevelOfRoute } from '../mfa-levels';
+import { type MfaLevel, type SecondFactorUse, mfaLevelOf, mfaLevelOfRoute } from '../mfa-levels';
 import { EnrollmentRequiredError, SecondFactorRequiredError, SignInIncompleteError } from '../mfa.errors';
 import { type SecondFactorProof, proofFromAssertionHeader, proofFromCode } from '../second-factor-proof';
 import { SecondFactors } from '../second-factors.service';
@@ -20,8 +20,10 @@ import { StepUpWindows } from '../step-up-windows';
 
 declare module 'fastify' {
   interface FastifyRequest {
+    /** The second-factor level of the route, for the record; set by the MFA stage for every caller it meets. */
+    mfaLevel?: MfaLevel;
     /** How the route's second factor was satisfied, for the record; unset when the route needs none. */
-    secondFactor?: { readonly level: Exclude<MfaLevel, 'none'>; readonly by: SecondFactorProof['kind'] | 'step-up window' };
+    secondFactor?: SecondFactorUse;
   }
 }
 
@@ -57,6 +59,8 @@ export class MfaGuard implements CanActivate {
     const machine = isMachine(principal);
     const enrolled = principal.user.mfaEnrolledAt !== null;
     const gate = this.reflector.get<SecondFactorGate | undefined>(SECOND_FACTOR_GATE, context.getHandler());
+    const { level, permission } = this.levelOf(context, request);
+    request.mfaLevel = level;
 
     if (!machine && !enrolled) {
       if (this.config.mfa.required && gate === undefined) throw new EnrollmentRequiredError(this.config.http.publicUrl);
@@ -66,10 +70,13 @@ export class MfaGuard implements CanActivate {
     if (gate === 'before-second-factor' || (gate === 'enrolment' && !enrolled)) return true;
     if (principal.kind === 'session' && principal.secondFactorAt === null) throw new SignInIncompleteError(this.config.http.publicUrl);
 
-    const { level, permission } = this.levelOf(context, request);
     if (level === 'none') return true;
     if (machine) {
-      if (!this.config.mfa.required || request.deployApproval) return true;
+      if (request.deployApproval) {
+        request.secondFactor = { level, by: 'deploy approval' };
+        return true;
+      }
+      if (!this.config.mfa.required) return true;
       throw new PermissionDeniedError(
         `${permission} needs a person's second factor; CI tokens cannot perform it (deploy through an approval)`,
       );
