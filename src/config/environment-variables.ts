@@ -182,6 +182,11 @@ export class EnvironmentVariables {
   @WholeNumber({ min: 1 })
   AUDIT_CHECKPOINT_SECONDS = 60;
 
+  /** Where events the database cannot take wait on local disk until it can; under DATA_DIR when unset. */
+  @IsOptional()
+  @IsString()
+  AUDIT_SPOOL_DIR?: string;
+
   /** Shared rate-limit counters; without it each instance counts on its own. */
   @IsOptional()
   @IsUrl(
