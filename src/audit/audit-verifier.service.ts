@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { AuditCheckpoints } from './audit-checkpoints';
+import { type AuditCheckpoint, AuditCheckpoints } from './audit-checkpoints';
 import { AuditChainHeadEntity, AuditEventEntity } from './audit-event.entity';
 import { AuditKey } from './audit-key';
 import { ChainWalk, type ChainedEvent } from './chain-walk';
@@ -28,12 +28,16 @@ export class AuditVerifier {
   ) {}
 
   async verify(): Promise<AuditVerification> {
+    // The checkpoint, then the head, then the events up to it: what is appended meanwhile is beyond all three.
+    const checkpoint = await this.checkpoints.latest();
+    const head = await this.dataSource.getRepository(AuditChainHeadEntity).findOneByOrFail({ id: 1 });
     const events = this.dataSource.getRepository(AuditEventEntity);
     const walk = new ChainWalk(this.key.value, 'genesis');
     for (;;) {
       const page = await events
         .createQueryBuilder('event')
         .where('event.seq >= :next', { next: walk.nextSeq })
+        .andWhere('event.seq <= :last', { last: head.seq })
         .orderBy('event.seq', 'ASC')
         .take(PAGE_SIZE)
         .getMany();
@@ -41,20 +45,17 @@ export class AuditVerifier {
       if (verdict) return verdict;
       if (page.length < PAGE_SIZE) break;
     }
-    const head = await this.dataSource.getRepository(AuditChainHeadEntity).findOneByOrFail({ id: 1 });
     if (head.seq !== walk.events || !walk.lastHash?.equals(head.hash)) {
       const problem = `the chain ends at event ${walk.events}, but ${head.seq} were written`;
       return { intact: false, events: walk.events, brokenAt: walk.events + 1, problem };
     }
-    const checkpointProblem = await this.checkpointProblem(walk.events);
+    const checkpointProblem = checkpoint && (await this.checkpointProblem(checkpoint, walk.events));
     if (checkpointProblem) return { intact: false, events: walk.events, ...checkpointProblem };
     return { intact: true, events: walk.events, headHash: head.hash.toString('hex') };
   }
 
   /** The chain must still reach the newest checkpoint kept outside the database, through the same event. */
-  private async checkpointProblem(events: number): Promise<{ brokenAt: number; problem: string } | undefined> {
-    const checkpoint = await this.checkpoints.latest();
-    if (!checkpoint) return undefined;
+  private async checkpointProblem(checkpoint: AuditCheckpoint, events: number): Promise<{ brokenAt: number; problem: string } | undefined> {
     if (checkpoint.seq > events) {
       return {
         brokenAt: events + 1,
