@@ -1,4 +1,11 @@
-import { type BeforeApplicationShutdown, Inject, Injectable, type OnModuleInit, ServiceUnavailableException } from '@nestjs/common';
+import {
+  type BeforeApplicationShutdown,
+  Inject,
+  Injectable,
+  type OnApplicationBootstrap,
+  type OnModuleInit,
+  ServiceUnavailableException,
+} from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { ClientAddress } from '../common/client-address';
@@ -11,6 +18,7 @@ import { RackExchanges } from '../proxy/rack-exchanges.service';
 import type { AllowedRackRequest } from '../rbac/rack-authorizer.service';
 import { SecretRule, maskSecretsInText } from '../secrets/secret-values';
 import { MfaEvents } from '../mfa/mfa-events';
+import type { AuditRecord } from './audit-record';
 import { apiRequest, mfaEvent, rackExchange, rackIntent, refusal, requestFacts } from './audit-records';
 import { AuditTrail } from './audit-trail.service';
 import { ReadAggregator } from './read-aggregator';
@@ -22,7 +30,7 @@ import { ReadAggregator } from './read-aggregator';
  * bodies, and an exec command with what looks secret in it masked.
  */
 @Injectable()
-export class AuditRecorder implements OnModuleInit, BeforeApplicationShutdown {
+export class AuditRecorder implements OnModuleInit, OnApplicationBootstrap, BeforeApplicationShutdown {
   /** The request id of a mutating request, so its outcome is recorded under the same id as its intent. */
   private readonly requestIds = new WeakMap<IncomingMessage, string>();
   private readonly secretRule: SecretRule;
@@ -44,6 +52,11 @@ export class AuditRecorder implements OnModuleInit, BeforeApplicationShutdown {
     this.exchanges.outcomes.subscribe((outcome) => this.recordOutcome(outcome));
     this.refusals.onRefusal((refused) => this.recordRefusal(refused));
     this.mfaEvents.subscribe((event) => this.trail.record(mfaEvent(event)));
+  }
+
+  /** The gateway, not an operator command sharing the chain module, takes over spools a stopped process left. */
+  onApplicationBootstrap(): Promise<void> {
+    return this.trail.recoverSpool();
   }
 
   get accepting(): boolean {
@@ -96,21 +109,28 @@ export class AuditRecorder implements OnModuleInit, BeforeApplicationShutdown {
 
   private recordOutcome(outcome: RackExchangeOutcome): void {
     const clientIp = this.clientAddress.of(outcome.request);
-    const record = () => {
-      const requestId = this.requestIds.get(outcome.request) ?? randomUUID();
-      return rackExchange(
-        requestFacts(outcome.request, requestId, outcome.principal, clientIp, outcome.method, outcome.decision),
-        outcome,
-        {},
-      );
-    };
-    if (outcome.decision.route.action !== 'read' || outcome.transport !== 'http' || !outcome.completed || outcome.status >= 400) {
+    const record = () => this.exchangeRecord(outcome, clientIp);
+    if (outcome.decision.route.action !== 'read') {
+      // Written now rather than with the next batch; nobody waits for it (the trail logs a failure).
+      this.trail.recordDurably(record()).catch(() => undefined);
+      return;
+    }
+    if (outcome.transport !== 'http' || !outcome.completed || outcome.status >= 400) {
       this.trail.record(record());
       return;
     }
     const key = readKey(outcome.principal, clientIp, outcome.request, outcome.method, outcome.path, outcome.status);
     const sample = { bytesIn: outcome.bytesIn, bytesOut: outcome.bytesOut, durationMs: outcome.durationMs, at: new Date() };
     this.reads.add(key, sample, record);
+  }
+
+  private exchangeRecord(outcome: RackExchangeOutcome, clientIp: string): AuditRecord {
+    const requestId = this.requestIds.get(outcome.request) ?? randomUUID();
+    return rackExchange(
+      requestFacts(outcome.request, requestId, outcome.principal, clientIp, outcome.method, outcome.decision),
+      outcome,
+      {},
+    );
   }
 
   private recordRefusal({ request, status, reason }: RequestRefusal): void {
