@@ -33,6 +33,8 @@ import { ReadAggregator } from './read-aggregator';
 export class AuditRecorder implements OnModuleInit, OnApplicationBootstrap, BeforeApplicationShutdown {
   /** The request id of a mutating request, so its outcome is recorded under the same id as its intent. */
   private readonly requestIds = new WeakMap<IncomingMessage, string>();
+  /** Changes whose outcome was recorded before their answer was complete: not recorded again when they close. */
+  private readonly answered = new WeakSet<IncomingMessage>();
   private readonly secretRule: SecretRule;
   private readonly reads: ReadAggregator;
 
@@ -50,6 +52,7 @@ export class AuditRecorder implements OnModuleInit, OnApplicationBootstrap, Befo
 
   onModuleInit(): void {
     this.exchanges.outcomes.subscribe((outcome) => this.recordOutcome(outcome));
+    this.exchanges.recordChangeAnswersWith((outcome) => this.recordChangeAnswer(outcome));
     this.refusals.onRefusal((refused) => this.recordRefusal(refused));
     this.mfaEvents.subscribe((event) => this.trail.record(mfaEvent(event)));
   }
@@ -107,7 +110,14 @@ export class AuditRecorder implements OnModuleInit, OnApplicationBootstrap, Befo
     this.reads.flushAll();
   }
 
+  /** A change's answer waits for this: once its outcome is committed or spooled, no crash can lose it. */
+  private recordChangeAnswer(outcome: RackExchangeOutcome): Promise<void> {
+    this.answered.add(outcome.request);
+    return this.trail.recordDurably(this.exchangeRecord(outcome, this.clientAddress.of(outcome.request)));
+  }
+
   private recordOutcome(outcome: RackExchangeOutcome): void {
+    if (this.answered.has(outcome.request)) return;
     const clientIp = this.clientAddress.of(outcome.request);
     const record = () => this.exchangeRecord(outcome, clientIp);
     if (outcome.decision.route.action !== 'read') {
