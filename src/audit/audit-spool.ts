@@ -52,7 +52,8 @@ export class AuditSpool {
 
   /** Makes the directory; throws when this process could not write to it. */
   async open(): Promise<void> {
-    await mkdir(this.directory, { recursive: true });
+    // Events name people and addresses: the gateway's user alone reads them.
+    await mkdir(this.directory, { recursive: true, mode: 0o700 });
     await access(this.directory, constants.W_OK);
   }
 
@@ -61,10 +62,17 @@ export class AuditSpool {
     if (records.length === 0) return;
     const lines = records.map((record) => `${JSON.stringify(record)}\n`).join('');
     const file = this.appendingTo ?? { path: this.nextPath(), events: 0 };
-    await appendFile(file.path, lines, { flush: true });
+    try {
+      await appendFile(file.path, lines, { flush: true, mode: 0o600 });
+      // A new file's name must survive a crash as well as its content.
+      if (file !== this.appendingTo) await syncDirectory(this.directory);
+    } catch (error) {
+      // A write cut short (a full disk) may leave a torn last line: the retry goes to a new file. A
+      // new file left here with some lines is claimed after this process, like any other.
+      this.appendingTo = undefined;
+      throw error;
+    }
     if (file !== this.appendingTo) {
-      // The new file's name must survive a crash as well as its content.
-      await syncDirectory(this.directory);
       this.appendingTo = file;
       this.files.push(file);
     }
@@ -78,7 +86,16 @@ export class AuditSpool {
 
   /** A file's records, `size` at a time; a line that does not parse (a write cut short) is reported and skipped. */
   async *read(file: SpoolFile, size: number): AsyncGenerator<AuditRecord[]> {
-    const lines = createInterface({ input: createReadStream(file.path), crlfDelay: Infinity });
+    const input = createReadStream(file.path);
+    const opened = await new Promise<boolean>((resolve, reject) => {
+      input.once('open', () => resolve(true));
+      input.once('error', (error: NodeJS.ErrnoException) => (error.code === 'ENOENT' ? resolve(false) : reject(error)));
+    });
+    if (!opened) {
+      this.logger.error(`${file.path} is gone: its ${file.events} audit events cannot be replayed`);
+      return;
+    }
+    const lines = createInterface({ input, crlfDelay: Infinity });
     let batch: AuditRecord[] = [];
     let lineNumber = 0;
     for await (const line of lines) {
@@ -100,7 +117,9 @@ export class AuditSpool {
 
   /** Once everything in it is in the chain. */
   async remove(file: SpoolFile): Promise<void> {
-    await unlink(file.path);
+    await unlink(file.path).catch((error: NodeJS.ErrnoException) => {
+      if (error.code !== 'ENOENT') throw error;
+    });
     this.files.splice(this.files.indexOf(file), 1);
     if (this.appendingTo === file) this.appendingTo = undefined;
   }
