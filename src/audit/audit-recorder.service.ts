@@ -1,4 +1,12 @@
-import { type BeforeApplicationShutdown, Inject, Injectable, Logger, type OnModuleInit, ServiceUnavailableException } from '@nestjs/common';
+import {
+  type BeforeApplicationShutdown,
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type OnModuleInit,
+  ServiceUnavailableException,
+} from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { ClientAddress } from '../common/client-address';
@@ -12,8 +20,8 @@ import type { AllowedRackRequest } from '../rbac/rack-authorizer.service';
 import { SecretRule, maskSecretsInText } from '../secrets/secret-values';
 import { MfaEvents } from '../mfa/mfa-events';
 import type { SecondFactorUse } from '../mfa/mfa-levels';
-import { apiRequest, mfaEvent, mfaState, rackExchange, rackIntent, rackRouteMfaLevel, refusal, requestFacts } from './audit-records';
 import type { AuditRecord } from './audit-record';
+import { apiRequest, mfaEvent, mfaState, rackExchange, rackIntent, rackRouteMfaLevel, refusal, requestFacts } from './audit-records';
 import { AuditTrail } from './audit-trail.service';
 import { ReadAggregator } from './read-aggregator';
 import { requestLogLine } from './request-log';
@@ -27,9 +35,11 @@ import { requestLogLine } from './request-log';
  * logged without a request logger on the hot path, and folded reads are one line as they are one event.
  */
 @Injectable()
-export class AuditRecorder implements OnModuleInit, BeforeApplicationShutdown {
+export class AuditRecorder implements OnModuleInit, OnApplicationBootstrap, BeforeApplicationShutdown {
   /** A mutating request's id and second factor, so its outcome is recorded under the same id and MFA state as its intent. */
   private readonly intents = new WeakMap<IncomingMessage, { readonly requestId: string; readonly secondFactor?: SecondFactorUse }>();
+  /** Changes whose outcome was recorded before their answer was complete: not recorded again when they close. */
+  private readonly answered = new WeakSet<IncomingMessage>();
   private readonly secretRule: SecretRule;
   private readonly reads: ReadAggregator;
   /** The app's logger (nestjs-pino, with its redaction), for the request log. */
@@ -49,8 +59,14 @@ export class AuditRecorder implements OnModuleInit, BeforeApplicationShutdown {
 
   onModuleInit(): void {
     this.exchanges.outcomes.subscribe((outcome) => this.recordOutcome(outcome));
+    this.exchanges.recordChangeAnswersWith((outcome) => this.recordChangeAnswer(outcome));
     this.refusals.onRefusal((refused) => this.recordRefusal(refused));
     this.mfaEvents.subscribe((event) => this.trail.record(mfaEvent(event)));
+  }
+
+  /** The gateway, not an operator command sharing the chain module, takes over spools a stopped process left. */
+  onApplicationBootstrap(): Promise<void> {
+    return this.trail.recoverSpool();
   }
 
   get accepting(): boolean {
@@ -106,27 +122,41 @@ export class AuditRecorder implements OnModuleInit, BeforeApplicationShutdown {
     this.reads.flushAll();
   }
 
+  /** A change's answer waits for this: once its outcome is committed or spooled, no crash can lose it. */
+  private recordChangeAnswer(outcome: RackExchangeOutcome): Promise<void> {
+    this.answered.add(outcome.request);
+    return this.writeDurably(this.exchangeRecord(outcome, this.clientAddress.of(outcome.request)));
+  }
+
   private recordOutcome(outcome: RackExchangeOutcome): void {
+    if (this.answered.has(outcome.request)) return;
     const clientIp = this.clientAddress.of(outcome.request);
-    const record = () => {
-      const intent = this.intents.get(outcome.request);
-      const { decision, principal } = outcome;
-      return rackExchange(
-        requestFacts(outcome.request, intent?.requestId ?? randomUUID(), principal, clientIp, outcome.method, {
-          decision,
-          mfa: mfaState(principal, rackRouteMfaLevel(decision.route), intent?.secondFactor),
-        }),
-        outcome,
-        {},
-      );
-    };
-    if (outcome.decision.route.action !== 'read' || outcome.transport !== 'http' || !outcome.completed || outcome.status >= 400) {
+    const record = () => this.exchangeRecord(outcome, clientIp);
+    if (outcome.decision.route.action !== 'read') {
+      // Written now rather than with the next batch; nobody waits for it (the trail logs a failure).
+      this.writeDurably(record()).catch(() => undefined);
+      return;
+    }
+    if (outcome.transport !== 'http' || !outcome.completed || outcome.status >= 400) {
       this.write(record());
       return;
     }
     const key = readKey(outcome.principal, clientIp, outcome.request, outcome.method, outcome.path, outcome.status);
     const sample = { bytesIn: outcome.bytesIn, bytesOut: outcome.bytesOut, durationMs: outcome.durationMs, at: new Date() };
     this.reads.add(key, sample, record);
+  }
+
+  private exchangeRecord(outcome: RackExchangeOutcome, clientIp: string): AuditRecord {
+    const intent = this.intents.get(outcome.request);
+    const { decision, principal } = outcome;
+    return rackExchange(
+      requestFacts(outcome.request, intent?.requestId ?? randomUUID(), principal, clientIp, outcome.method, {
+        decision,
+        mfa: mfaState(principal, rackRouteMfaLevel(decision.route), intent?.secondFactor),
+      }),
+      outcome,
+      {},
+    );
   }
 
   private recordRefusal({ request, status, reason }: RequestRefusal): void {
@@ -143,6 +173,16 @@ export class AuditRecorder implements OnModuleInit, BeforeApplicationShutdown {
   /** To the trail, and to the request log when it ends a request. */
   private write(record: AuditRecord): void {
     this.trail.record(record);
+    this.log(record);
+  }
+
+  /** As `write`, resolving once the record is committed or spooled. */
+  private writeDurably(record: AuditRecord): Promise<void> {
+    this.log(record);
+    return this.trail.recordDurably(record);
+  }
+
+  private log(record: AuditRecord): void {
     const line = requestLogLine(record);
     if (line) this.requestLog.log(line);
   }

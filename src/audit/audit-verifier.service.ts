@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { AuditCheckpoints } from './audit-checkpoints';
+import { type AuditCheckpoint, AuditCheckpoints } from './audit-checkpoints';
 import { AuditChainAnchorEntity, AuditChainHeadEntity, AuditEventEntity } from './audit-event.entity';
 import { AuditKey } from './audit-key';
 import { ChainWalk, type ChainedEvent } from './chain-walk';
@@ -38,6 +38,9 @@ export class AuditVerifier {
   ) {}
 
   async verify(): Promise<AuditVerification> {
+    // The checkpoint, then the head, then the events up to it: what is appended meanwhile is beyond all three.
+    const checkpoint = await this.checkpoints.latest();
+    const head = await this.dataSource.getRepository(AuditChainHeadEntity).findOneByOrFail({ id: 1 });
     const events = this.dataSource.getRepository(AuditEventEntity);
     const anchor = await this.dataSource.getRepository(AuditChainAnchorEntity).findOneBy({ id: 1 });
     const anchored = anchor ? { anchorSeq: anchor.seq } : {};
@@ -47,6 +50,7 @@ export class AuditVerifier {
       const page = await events
         .createQueryBuilder('event')
         .where('event.seq >= :next', { next: walk.nextSeq })
+        .andWhere('event.seq <= :last', { last: head.seq })
         .orderBy('event.seq', 'ASC')
         .take(PAGE_SIZE)
         .getMany();
@@ -56,14 +60,13 @@ export class AuditVerifier {
       if (page.length < PAGE_SIZE) break;
     }
     const lastSeq = walk.lastSeq ?? 0;
-    const head = await this.dataSource.getRepository(AuditChainHeadEntity).findOneByOrFail({ id: 1 });
     if (head.seq !== lastSeq || !walk.lastHash?.equals(head.hash)) {
       const problem = `the chain ends at event ${lastSeq}, but ${head.seq} were written`;
       return { intact: false, events: walk.events, brokenAt: lastSeq + 1, problem, ...anchored };
     }
     const anchorProblem = anchor && this.anchorProblem(anchor, retention);
     if (anchorProblem) return { intact: false, events: walk.events, brokenAt: anchor.seq, problem: anchorProblem, ...anchored };
-    const checkpointProblem = await this.checkpointProblem(lastSeq, anchor);
+    const checkpointProblem = checkpoint && (await this.checkpointProblem(checkpoint, lastSeq, anchor));
     if (checkpointProblem) return { intact: false, events: walk.events, ...checkpointProblem, ...anchored };
     return { intact: true, events: walk.events, headHash: head.hash.toString('hex'), ...anchored };
   }
@@ -78,11 +81,10 @@ export class AuditVerifier {
 
   /** The chain must still reach the newest checkpoint kept outside the database, through the same event. */
   private async checkpointProblem(
+    checkpoint: AuditCheckpoint,
     lastSeq: number,
     anchor: AuditChainAnchorEntity | null,
   ): Promise<{ brokenAt: number; problem: string } | undefined> {
-    const checkpoint = await this.checkpoints.latest();
-    if (!checkpoint) return undefined;
     if (checkpoint.seq > lastSeq) {
       return {
         brokenAt: lastSeq + 1,

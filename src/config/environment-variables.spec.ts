@@ -1,3 +1,5 @@
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { InvalidConfigurationError } from './environment-variables';
 import { loadGatewayConfig } from './gateway-config';
 
@@ -195,6 +197,15 @@ describe('loadGatewayConfig', () => {
     expect(loadGatewayConfig(valid).warnings.join('\n')).toMatch(warning);
     expect(loadGatewayConfig({ ...valid, TRUSTED_PROXIES: '10.0.0.0/8' }).warnings.join('\n')).not.toMatch(warning);
     expect(loadGatewayConfig({ ...valid, PUBLIC_URL: 'http://gateway.internal' }).warnings.join('\n')).not.toMatch(warning);
+  });
+
+  it('keeps the audit spool beside the embedded engine’s data, of this process alone when that is in memory, unless told', () => {
+    expect(loadGatewayConfig(valid).audit.spoolDir).toBe(join('data', 'audit-spool'));
+    expect(loadGatewayConfig({ ...valid, DATA_DIR: '/var/lib/gateway' }).audit.spoolDir).toBe('/var/lib/gateway/audit-spool');
+    expect(loadGatewayConfig({ ...valid, DATA_DIR: 'memory://' }).audit.spoolDir).toBe(
+      join(tmpdir(), `rack-gateway-audit-spool-${process.pid}`),
+    );
+    expect(loadGatewayConfig({ ...valid, AUDIT_SPOOL_DIR: '/spool' }).audit.spoolDir).toBe('/spool');
   });
 
   it('is https-only (Secure cookies, HSTS) exactly when PUBLIC_URL is https', () => {

@@ -214,6 +214,10 @@ export class EnvironmentVariables {
   /** How often the rack's recent builds and releases are checked against the trail; 0 turns it off. */
   @WholeNumber({ min: 0 })
   AUDIT_RECONCILE_SECONDS = 300;
+  /** Where events the database cannot take wait on local disk until it can; under DATA_DIR when unset. */
+  @IsOptional()
+  @IsString()
+  AUDIT_SPOOL_DIR?: string;
 
   /** Shared rate-limit counters; without it each instance counts on its own. */
   @IsOptional()

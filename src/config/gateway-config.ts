@@ -1,6 +1,8 @@
 import proxyaddr from '@fastify/proxy-addr';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import {
   type ServerCertificate,
   ServerCertificateError,
@@ -92,6 +94,8 @@ export interface GatewayConfig {
     readonly retentionDays?: number;
     /** How often one instance lists the rack's recent builds and releases and flags those no audited request made; 0: never. */
     readonly reconcileIntervalMs: number;
+    /** Where events wait on local disk while the database cannot take them, replayed in order once it can. */
+    readonly spoolDir: string;
   };
   readonly mfa: {
     /** Every person must enrol before using the gateway; otherwise only those who enrolled are held to the levels. */
@@ -170,6 +174,14 @@ function googleEndpoints(baseUrl: string | undefined) {
     tokenUrl: `${apiOrigin}/oauth2/v4/token`,
     userProfileUrl: `${apiOrigin}/oauth2/v3/userinfo`,
   };
+}
+
+/**
+ * Beside the embedded engine's data. A database in memory ends with its process, and so does its
+ * spool: another process's chain is no place for its events.
+ */
+function defaultSpoolDir(dataDir: string): string {
+  return dataDir === 'memory://' ? join(tmpdir(), `rack-gateway-audit-spool-${process.pid}`) : join(dataDir, 'audit-spool');
 }
 
 const TLS_FILE_VARIABLES: Record<keyof ServerCertificateFiles, string> = { certFile: 'TLS_CERT_FILE', keyFile: 'TLS_KEY_FILE' };
@@ -302,6 +314,7 @@ function buildConfig(env: EnvironmentVariables): GatewayConfig {
       checkpointIntervalMs: env.AUDIT_CHECKPOINT_SECONDS * 1000,
       retentionDays: env.AUDIT_RETENTION_DAYS,
       reconcileIntervalMs: env.AUDIT_RECONCILE_SECONDS * 1000,
+      spoolDir: env.AUDIT_SPOOL_DIR ?? defaultSpoolDir(env.DATA_DIR),
     },
     mfa: {
       required: env.MFA_REQUIRED === 'true',

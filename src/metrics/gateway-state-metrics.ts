@@ -26,6 +26,14 @@ export class GatewayStateMetrics {
       },
     });
     new Gauge({
+      name: 'rack_gateway_audit_spooled_events',
+      help: 'Audit events the database could not take, kept in the local spool (AUDIT_SPOOL_DIR) until it can.',
+      registers: [registry],
+      collect() {
+        this.set(trail.spooled);
+      },
+    });
+    new Gauge({
       name: 'rack_gateway_read_only',
       help: '1 while read-only mode refuses changes to the rack.',
       registers: [registry],

@@ -108,6 +108,11 @@ export class HttpExchange extends RackExchange {
       ...(this.createdIds ? { createdIds: this.createdIds } : {}),
     };
   }
+
+  /** The outcome the exchange has once the client takes the last bytes of its answer, which wait for it. */
+  answeredOutcome(request: IncomingMessage, status: number): RackExchangeOutcome {
+    return { ...this.outcome(request), status, completed: true };
+  }
 }
 
 export class WebsocketExchange extends RackExchange {

@@ -21,6 +21,7 @@ export class RackExchanges implements OnModuleDestroy {
   private readonly live = new Set<RackExchange>();
   private readonly subject = new Subject<RackExchangeOutcome>();
   readonly outcomes = this.subject.asObservable();
+  private changeAnswerRecorder: ((outcome: RackExchangeOutcome) => Promise<void>) | undefined;
 
   constructor(
     private readonly authenticator: RequestAuthenticator,
@@ -34,6 +35,32 @@ export class RackExchanges implements OnModuleDestroy {
   /** Whether anyone reads outcomes: counting bytes costs a listener per stream, so it waits for a reader. */
   get reporting(): boolean {
     return this.subject.observed;
+  }
+
+  /**
+   * Who records a change's outcome before its answer is complete (the audit trail). The last bytes of
+   * the answer to any HTTP request that is not a read wait for it, so a client never holds the answer
+   * to a change whose outcome a crash of the gateway could still leave unrecorded.
+   */
+  recordChangeAnswersWith(recorder: (outcome: RackExchangeOutcome) => Promise<void>): void {
+    this.changeAnswerRecorder = recorder;
+  }
+
+  /** Whether the answer to this request waits for its outcome to be recorded. */
+  holdsAnswer(decision: AllowedRackRequest): boolean {
+    return this.changeAnswerRecorder !== undefined && decision.route.action !== 'read';
+  }
+
+  /**
+   * The answer is all sent but its last bytes: records the outcome it will have. Resolves once it is
+   * recorded, or could not be (logged): the rack has done the change either way, so the answer goes out.
+   */
+  async answered(exchange: HttpExchange, request: IncomingMessage, status: number): Promise<void> {
+    await this.changeAnswerRecorder?.(exchange.answeredOutcome(request, status)).catch((error: Error) => {
+      this.logger.error(
+        `the outcome of ${request.method} ${exchange.decision.target.path} was not recorded before its answer: ${error.message}`,
+      );
+    });
   }
 
   /** Websocket sessions (exec, logs, proxy…) open now, counted when asked: nothing is kept per session for it. */

@@ -33,6 +33,8 @@ interface InFlight {
   settlement: RackSettlement | undefined;
   /** The answer names builds or releases the request created, for the exchange's outcome. */
   readonly readsCreated: boolean;
+  /** A change's answer: its last bytes wait until its outcome is recorded (RackExchanges.answered). */
+  readonly holdsAnswer: boolean;
 }
 
 /**
@@ -107,8 +109,9 @@ export class RackProxy implements OnModuleDestroy {
     const filter = this.behaviours.answerFilterFor(decision);
     // What a route created is read from its (small) answer when someone records outcomes: the audit trail.
     const readsCreated = decision.route.creates !== undefined && this.exchanges.reporting;
-    (request as WithInFlight)[EXCHANGE] = { exchange, filter, settlement, readsCreated };
-    const selfHandleResponse = filter !== undefined || settlement !== undefined || readsCreated;
+    const holdsAnswer = this.exchanges.holdsAnswer(decision);
+    (request as WithInFlight)[EXCHANGE] = { exchange, filter, settlement, readsCreated, holdsAnswer };
+    const selfHandleResponse = filter !== undefined || settlement !== undefined || readsCreated || holdsAnswer;
     if (body === undefined) {
       if (this.exchanges.reporting) exchange.countRequestBody(request);
       this.proxy.web(request, response, { selfHandleResponse });
@@ -162,7 +165,45 @@ export class RackProxy implements OnModuleDestroy {
     const inFlight = (request as WithInFlight)[EXCHANGE];
     if (!inFlight) return;
     if (inFlight.filter || inFlight.settlement || inFlight.readsCreated) this.rewriteAnswer(proxyResponse, request, response, inFlight);
+    else if (inFlight.holdsAnswer) this.relayHeldAnswer(proxyResponse, request, response, inFlight.exchange);
     else if (this.exchanges.reporting) inFlight.exchange.countAnswer(proxyResponse);
+  }
+
+  /**
+   * Streams a change's answer through one chunk behind: its last chunk, or its head when it has no
+   * body (either tells the client the answer is complete), goes out once its outcome is recorded.
+   */
+  private relayHeldAnswer(
+    proxyResponse: IncomingMessage,
+    request: IncomingMessage,
+    response: ServerResponse,
+    exchange: HttpExchange,
+  ): void {
+    const status = proxyResponse.statusCode ?? 502;
+    // What http-proxy's own relay does, which a self-handled answer skips.
+    if (request.httpVersion === '1.0') delete proxyResponse.headers['transfer-encoding'];
+    const writeHead = () => {
+      if (response.headersSent) return;
+      if (proxyResponse.statusMessage) response.statusMessage = proxyResponse.statusMessage;
+      response.writeHead(status, proxyResponse.headers);
+    };
+    let held: Buffer | undefined;
+    proxyResponse.on('data', (chunk: Buffer) => {
+      exchange.bytesOut += chunk.length;
+      if (held === undefined) writeHead();
+      else if (!response.write(held)) {
+        proxyResponse.pause();
+        response.once('drain', () => proxyResponse.resume());
+      }
+      held = chunk;
+    });
+    proxyResponse.once('end', () => {
+      void this.exchanges.answered(exchange, request, status).then(() => {
+        if (response.destroyed) return;
+        writeHead();
+        response.end(held);
+      });
+    });
   }
 
   /** Settles what the request reserved, once; a failure to record is logged, and the answer still goes out. */
@@ -219,7 +260,16 @@ export class RackProxy implements OnModuleDestroy {
     proxyResponse.on('error', () => response.destroy());
     proxyResponse.on(
       'end',
-      () => void this.sendReadAnswer(proxyResponse, request, response, Buffer.concat(chunks).toString('utf8'), filter, exchange),
+      () =>
+        void this.sendReadAnswer(
+          proxyResponse,
+          request,
+          response,
+          Buffer.concat(chunks).toString('utf8'),
+          filter,
+          exchange,
+          inFlight.holdsAnswer,
+        ),
     );
   }
 
@@ -230,6 +280,7 @@ export class RackProxy implements OnModuleDestroy {
     text: string,
     filter: RackAnswerFilter | undefined,
     exchange: HttpExchange,
+    holdsAnswer: boolean,
   ): Promise<void> {
     const status = proxyResponse.statusCode ?? 502;
     const parsed = status >= 200 && status < 300 ? parseJson(text) : undefined;
@@ -249,6 +300,8 @@ export class RackProxy implements OnModuleDestroy {
     if (response.destroyed) return;
     const length = Buffer.byteLength(body);
     exchange.bytesOut = length;
+    if (holdsAnswer) await this.exchanges.answered(exchange, request, status);
+    if (response.destroyed) return;
     const headers = { ...proxyResponse.headers, 'content-length': String(length) };
     delete headers['transfer-encoding'];
     response.writeHead(status, headers);

@@ -102,6 +102,7 @@ describe('metrics without METRICS_TOKEN', () => {
     expect(scraped.get('rack_gateway_rack_up')).toBe(1);
     expect(scraped.get('rack_gateway_read_only')).toBe(0);
     expect(scraped.get('rack_gateway_audit_queue_depth')).toBe(0);
+    expect(scraped.get('rack_gateway_audit_spooled_events')).toBe(0);
   });
 });
 

@@ -1,4 +1,6 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { type GatewayOptions, createGateway } from '../../src/bootstrap';
 import { GatewayConfig, loadGatewayConfig } from '../../src/config/gateway-config';
@@ -44,6 +46,8 @@ export interface TestGateway {
  */
 export async function startTestGateway(options: TestGatewayOptions): Promise<TestGateway> {
   const database: TestDatabase = await createTestDatabase();
+  // A spool of its own: gateways of other suites on this machine write other databases.
+  const spoolDir = mkdtempSync(join(tmpdir(), 'rgw-audit-spool-'));
   const port = await freePort();
   // With TLS_CERT_FILE the gateway serves HTTPS itself; clients then need the issuing CA (test-certificates).
   const url = `${options.env?.TLS_CERT_FILE ? 'https' : 'http'}://${options.publicHost ?? '127.0.0.1'}:${port}`;
@@ -62,6 +66,7 @@ export async function startTestGateway(options: TestGatewayOptions): Promise<Tes
     ...UNREACHABLE_RATE_LIMITS,
     // People in most suites have no second factor; the MFA suites require it (test/e2e/mfa*.e2e-spec.ts).
     MFA_REQUIRED: 'false',
+    AUDIT_SPOOL_DIR: spoolDir,
     ...(database.url ? { DATABASE_URL: database.url } : {}),
     ...(options.oauthUrl
       ? {
@@ -99,6 +104,7 @@ export async function startTestGateway(options: TestGatewayOptions): Promise<Tes
       liveGateways -= 1;
       await app.close();
       await database.drop();
+      rmSync(spoolDir, { recursive: true, force: true });
     },
   };
 }
