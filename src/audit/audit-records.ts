@@ -180,14 +180,28 @@ export function apiRequest(facts: RequestFacts, route: string, status: number, d
 
 /** Something that happened to a person's second factors: verified, failed, locked, a method added or removed. */
 export function mfaEvent(event: MfaEvent): AuditRecord {
+  return gatewayEvent(event.kind, {
+    actorEmail: event.userEmail,
+    clientIp: event.clientIp ?? null,
+    decision: event.kind === 'mfa.failed' || event.kind === 'mfa.locked' ? 'denied' : 'allowed',
+    reason: event.reason ?? null,
+    details: event.method ? { method: event.method } : {},
+  });
+}
+
+/**
+ * An event no client request carries (a second factor's fate, a retention, a finding of the
+ * reconciliation): the fields it names, nothing for the rest.
+ */
+export function gatewayEvent(kind: string, fields: Partial<Omit<AuditRecord, 'id' | 'occurredAt' | 'kind'>>): AuditRecord {
   return {
     id: randomUUID(),
     occurredAt: new Date(),
-    kind: event.kind,
+    kind,
     requestId: null,
-    actorEmail: event.userEmail,
+    actorEmail: null,
     actorTokenId: null,
-    clientIp: event.clientIp ?? null,
+    clientIp: null,
     userAgent: null,
     method: null,
     path: null,
@@ -195,12 +209,13 @@ export function mfaEvent(event: MfaEvent): AuditRecord {
     action: null,
     subject: null,
     app: null,
-    decision: event.kind === 'mfa.failed' || event.kind === 'mfa.locked' ? 'denied' : 'allowed',
-    reason: event.reason ?? null,
+    decision: 'allowed',
+    reason: null,
     status: null,
     durationMs: null,
     bytesIn: null,
     bytesOut: null,
-    details: event.method ? { method: event.method } : {},
+    details: {},
+    ...fields,
   };
 }

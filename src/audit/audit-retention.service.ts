@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { open, rm } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import { DataSource, type QueryRunner } from 'typeorm';
@@ -9,6 +9,7 @@ import { AuditChainAnchorEntity, AuditEventEntity } from './audit-event.entity';
 import { jsonLines } from './audit-export';
 import { AuditKey } from './audit-key';
 import { AUDIT_RECORD_FIELDS, type AuditRecord } from './audit-record';
+import { gatewayEvent } from './audit-records';
 import { RETENTION_EVENT_KIND } from './audit-verifier.service';
 import { type ChainAnchor, ChainWalk } from './chain-walk';
 
@@ -166,27 +167,7 @@ interface HeadRow {
 }
 
 function retentionEvent(outcome: Omit<RetentionOutcome, 'eventSeq'>, request: RetentionRequest): AuditRecord {
-  return {
-    id: randomUUID(),
-    occurredAt: new Date(),
-    kind: RETENTION_EVENT_KIND,
-    requestId: null,
-    actorEmail: null,
-    actorTokenId: null,
-    clientIp: null,
-    userAgent: null,
-    method: null,
-    path: null,
-    route: null,
-    action: null,
-    subject: null,
-    app: null,
-    decision: 'allowed',
-    reason: null,
-    status: null,
-    durationMs: null,
-    bytesIn: null,
-    bytesOut: null,
+  return gatewayEvent(RETENTION_EVENT_KIND, {
     details: {
       operator: request.operator,
       before: request.before.toISOString(),
@@ -197,7 +178,7 @@ function retentionEvent(outcome: Omit<RetentionOutcome, 'eventSeq'>, request: Re
       archiveSha256: outcome.archiveSha256,
       anchor: outcome.anchor,
     },
-  };
+  });
 }
 
 /**

@@ -1,11 +1,11 @@
 import { type BeforeApplicationShutdown, Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { randomUUID } from 'node:crypto';
 import { DataSource, type QueryRunner } from 'typeorm';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
 import { RackClient } from '../rack/rack-client';
 import { RACK_ROUTES } from '../rbac/rack-route-table';
 import type { AuditRecord } from './audit-record';
+import { gatewayEvent } from './audit-records';
 import { AuditTrail } from './audit-trail.service';
 
 /** Builds and releases of each app read per run, newest first: more than a busy app makes between two runs. */
@@ -316,28 +316,14 @@ function unique(items: readonly RackItem[]): RackItem[] {
 }
 
 function directAccess(candidate: RackItem): AuditRecord {
-  return {
-    id: randomUUID(),
-    occurredAt: new Date(),
-    kind: DIRECT_ACCESS_KIND,
-    requestId: null,
-    actorEmail: null,
-    actorTokenId: null,
-    clientIp: null,
-    userAgent: null,
-    method: null,
+  return gatewayEvent(DIRECT_ACCESS_KIND, {
     path: `/apps/${candidate.app}/${candidate.kind}s/${candidate.id}`,
-    route: null,
     action: 'create',
     subject: `${candidate.kind}s`,
     app: candidate.app,
     // Not a decision of the gateway's: a change it would have had to allow, made without asking it.
     decision: 'denied',
     reason: `no audited request through the gateway created this ${candidate.kind}: the rack's credential was used directly`,
-    status: null,
-    durationMs: null,
-    bytesIn: null,
-    bytesOut: null,
     details: {
       kind: candidate.kind,
       id: candidate.id,
@@ -346,5 +332,5 @@ function directAccess(candidate: RackItem): AuditRecord {
         ? { release: candidate.link || null, status: candidate.status ?? null }
         : { build: candidate.link || null }),
     },
-  };
+  });
 }
