@@ -3,7 +3,6 @@ import { ApiConflictResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nest
 import type { FastifyRequest } from 'fastify';
 import { CurrentPrincipal } from '../auth/decorators/current-principal.decorator';
 import type { Principal } from '../auth/principal';
-import { AbilityFactory } from '../rbac/ability.factory';
 import { Authorize } from '../rbac/decorators/authorize.decorator';
 import { OwnedByCaller } from '../rbac/subject-resolver';
 import { DeployApprovalParties } from './deploy-approval-parties.resolver';
@@ -13,16 +12,10 @@ import { DecideDeployApprovalDto } from './dto/decide-deploy-approval.dto';
 import { DeployApprovalDetailDto, DeployApprovalPageDto, DeployApprovalResponseDto } from './dto/deploy-approval-response.dto';
 import { ListDeployApprovalsQuery, WaitForDecisionQuery } from './dto/list-deploy-approvals.query';
 
-/** Someone who is never the caller: a grant that passes for them is a grant on everyone's requests. */
-const SOMEONE_ELSE = '00000000-0000-0000-0000-000000000000';
-
 @ApiTags('deploy-approvals')
 @Controller('api/v1/deploy-approval-requests')
 export class DeployApprovalsController {
-  constructor(
-    private readonly approvals: DeployApprovals,
-    private readonly abilities: AbilityFactory,
-  ) {}
+  constructor(private readonly approvals: DeployApprovals) {}
 
   @Post()
   @Authorize('create', 'deploy-approvals', OwnedByCaller)
@@ -37,8 +30,7 @@ export class DeployApprovalsController {
   @ApiOperation({ summary: 'Requests, newest first: everyone’s for approvers, otherwise those you asked for or whose token is yours' })
   @ApiOkResponse({ type: DeployApprovalPageDto })
   list(@CurrentPrincipal() principal: Principal, @Query() query: ListDeployApprovalsQuery): Promise<DeployApprovalPageDto> {
-    const readsAll = this.abilities.forPrincipal(principal).can('read', 'deploy-approvals', { userId: SOMEONE_ELSE });
-    return this.approvals.list(query, readsAll ? undefined : principal.user.id);
+    return this.approvals.listFor(principal, query);
   }
 
   @Get(':id')

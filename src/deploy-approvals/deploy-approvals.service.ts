@@ -26,6 +26,8 @@ import type { ListDeployApprovalsQuery } from './dto/list-deploy-approvals.query
 
 /** How often each instance marks overdue requests expired (and announces it); use-time checks do not wait for it. */
 const EXPIRY_SWEEP_MS = 15_000;
+/** Someone who is never the caller: a grant that passes for them is a grant on everyone's requests. */
+const SOMEONE_ELSE = '00000000-0000-0000-0000-000000000000';
 /** How often a long-poll looks at its request again. */
 const WAIT_POLL_MS = 500;
 
@@ -128,8 +130,22 @@ export class DeployApprovals implements OnApplicationBootstrap, OnApplicationShu
     return found;
   }
 
-  /** A page of requests, newest first; `involving` limits it to those a person asked for or whose token they own. */
-  async list(query: ListDeployApprovalsQuery, involving?: string): Promise<DeployApprovalPageDto> {
+  /** A page of requests, newest first: everyone's for whoever may read them all, else those the caller asked for or whose token is theirs. */
+  listFor(principal: Principal, query: ListDeployApprovalsQuery): Promise<DeployApprovalPageDto> {
+    const readsAll = this.abilities.forPrincipal(principal).can('read', 'deploy-approvals', { userId: SOMEONE_ELSE });
+    return this.list(query, readsAll ? undefined : principal.user.id);
+  }
+
+  /** Whether this person may approve, reject or extend the request: an approver who neither asked nor owns the token. */
+  mayDecide(principal: Principal, request: DeployApprovalRequestEntity): boolean {
+    return (
+      this.abilities.forPrincipal(principal).can('approve', 'deploy-approvals') &&
+      principal.user.id !== request.requestedByUserId &&
+      principal.user.id !== request.targetTokenOwnerId
+    );
+  }
+
+  private async list(query: ListDeployApprovalsQuery, involving?: string): Promise<DeployApprovalPageDto> {
     const limit = query.limit ?? 50;
     const builder = this.dataSource
       .getRepository(DeployApprovalRequestEntity)

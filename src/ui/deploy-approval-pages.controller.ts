@@ -5,7 +5,6 @@ import { CurrentPrincipal } from '../auth/decorators/current-principal.decorator
 import type { Principal } from '../auth/principal';
 import { DeployApprovalParties } from '../deploy-approvals/deploy-approval-parties.resolver';
 import { DeployApprovals } from '../deploy-approvals/deploy-approvals.service';
-import { AbilityFactory } from '../rbac/ability.factory';
 import { Authorize } from '../rbac/decorators/authorize.decorator';
 import { OwnedByCaller } from '../rbac/subject-resolver';
 import { DecideOnPageDto } from './dto/decide-on-page.dto';
@@ -13,8 +12,6 @@ import { deployApprovalDetailPage, deployApprovalListPage } from './templates/de
 import { UiPageFilter } from './ui-page.filter';
 
 const HTML = 'text/html; charset=utf-8';
-/** Someone who is never the caller: a grant that passes for them is a grant on everyone's requests. */
-const SOMEONE_ELSE = '00000000-0000-0000-0000-000000000000';
 
 /**
  * The deploy approval pages, where webhook notices link: the queue, one request with its audit trail,
@@ -25,17 +22,13 @@ const SOMEONE_ELSE = '00000000-0000-0000-0000-000000000000';
 @UseFilters(UiPageFilter)
 @Controller('ui/deploy-approvals')
 export class DeployApprovalPagesController {
-  constructor(
-    private readonly approvals: DeployApprovals,
-    private readonly abilities: AbilityFactory,
-  ) {}
+  constructor(private readonly approvals: DeployApprovals) {}
 
   @Get()
   @Authorize('read', 'deploy-approvals', OwnedByCaller)
   @Header('content-type', HTML)
   async showQueue(@CurrentPrincipal() principal: Principal): Promise<string> {
-    const readsAll = this.abilities.forPrincipal(principal).can('read', 'deploy-approvals', { userId: SOMEONE_ELSE });
-    const page = await this.approvals.list({ limit: 100 }, readsAll ? undefined : principal.user.id);
+    const page = await this.approvals.listFor(principal, { limit: 100 });
     const waiting = page.items.filter((request) => request.status === 'pending');
     return deployApprovalListPage({ requests: [...waiting, ...page.items.filter((request) => request.status !== 'pending')] });
   }
@@ -49,14 +42,10 @@ export class DeployApprovalPagesController {
     @CsrfToken() csrfToken: string,
   ): Promise<string> {
     const request = await this.approvals.get(id);
-    const mayDecide =
-      this.abilities.forPrincipal(principal).can('approve', 'deploy-approvals') &&
-      principal.user.id !== request.requestedByUserId &&
-      principal.user.id !== request.targetTokenOwnerId;
     return deployApprovalDetailPage({
       request: await this.approvals.describe(request),
       auditEvents: await this.approvals.auditEvents(id),
-      mayDecide,
+      mayDecide: this.approvals.mayDecide(principal, request),
       csrfToken,
     });
   }

@@ -1,7 +1,6 @@
 import { Module } from '@nestjs/common';
 import { DeployApprovalsModule } from '../deploy-approvals/deploy-approvals.module';
 import { MfaModule } from '../mfa/mfa.module';
-import { RbacModule } from '../rbac/rbac.module';
 import { DeployApprovalPagesController } from './deploy-approval-pages.controller';
 import { MfaPagesController } from './mfa-pages.controller';
 import { MfaPages } from './mfa-pages.service';
@@ -13,7 +12,7 @@ import { UiAssetsController } from './ui-assets.controller';
  * script served beside them.
  */
 @Module({
-  imports: [MfaModule, DeployApprovalsModule, RbacModule],
+  imports: [MfaModule, DeployApprovalsModule],
   controllers: [MfaPagesController, DeployApprovalPagesController, UiAssetsController],
   providers: [MfaPages],
 })
