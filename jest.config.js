@@ -34,6 +34,10 @@ module.exports = {
   // Real servers and databases on a 2-core machine: allow for a busy neighbour. (A global option:
   // jest ignores testTimeout inside a project, which left every test at its 5 s default.)
   testTimeout: 30_000,
+  // On two cores jest would run every file in its own process, which by the end of the suite holds GiBs
+  // (each file's modules, compiled again): collections there stall every test after. With a limit,
+  // the files run in a worker that is replaced once it grows past it.
+  workerIdleMemoryLimit: '1GB',
   projects: [
     { ...shared, displayName: 'unit', testMatch: ['<rootDir>/src/**/*.spec.ts'] },
     { ...shared, displayName: 'integration', testMatch: ['<rootDir>/test/integration/**/*.int-spec.ts'] },

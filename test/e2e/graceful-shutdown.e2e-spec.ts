@@ -1,15 +1,13 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { request as httpRequest } from 'node:http';
-import { freePort } from '../support/free-port';
+import { startGatewayProcess } from '../support/gateway-process';
 import { MockRack, SEED, startMockRack } from '../support/mock-rack';
 import { runScript } from '../support/run-script';
 import { basicAuth } from '../support/test-gateway';
 import { RackSocket } from '../support/websocket-client';
-
-const ROOT = resolve(__dirname, '../..');
 
 /** The gateway as operators run it (src/main.ts), so the signal handling under test is the real one. */
 describe('a gateway told to stop (SIGTERM)', () => {
@@ -22,12 +20,9 @@ describe('a gateway told to stop (SIGTERM)', () => {
   beforeAll(async () => {
     rack = await startMockRack();
     dataDir = mkdtempSync(join(tmpdir(), 'rgw-shutdown-'));
-    const port = await freePort();
-    url = `http://127.0.0.1:${port}`;
     const env = {
       NODE_ENV: 'development',
       HOST: '127.0.0.1',
-      PORT: String(port),
       RACK_HOST: rack.url,
       RACK_TOKEN: rack.password,
       DATA_DIR: dataDir,
@@ -41,33 +36,14 @@ describe('a gateway told to stop (SIGTERM)', () => {
     const created = await runScript('src/cli/create-token.ts', ['--user', 'oncall@example.com', '--name', 'shutdown'], env, 60_000);
     if (created.code !== 0) throw new Error(`token:create failed: ${created.stderr}`);
     token = created.stdout.trim();
-    gateway = spawn(process.execPath, ['-r', '@swc-node/register', 'src/main.ts'], {
-      cwd: ROOT,
-      env: { PATH: process.env.PATH ?? '', ...env },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    // From TypeScript on a loaded CI machine, start-up can take a minute or more.
-    for (let attempt = 0; attempt < 1_200; attempt += 1) {
-      const status = await readiness();
-      if (status === 200) return;
-      await new Promise((done) => setTimeout(done, 100));
-    }
-    throw new Error('the gateway did not become ready');
+    ({ url, process: gateway } = await startGatewayProcess(env));
   }, 240_000);
 
   afterAll(async () => {
-    if (gateway.exitCode === null) gateway.kill('SIGKILL');
+    if (gateway?.exitCode === null) gateway.kill('SIGKILL');
     await rack.close();
     rmSync(dataDir, { recursive: true, force: true });
   });
-
-  async function readiness(): Promise<number | undefined> {
-    try {
-      return (await fetch(`${url}/api/v1/health/ready`)).status;
-    } catch {
-      return undefined;
-    }
-  }
 
   /** Streams `chunks` 64 KiB writes to the rack's object store, one every `intervalMs`; resolves to the status. */
   function slowUpload(path: string, chunks: number, intervalMs: number): Promise<number | undefined> {

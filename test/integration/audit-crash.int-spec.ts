@@ -1,19 +1,17 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { Client } from 'pg';
 import { EmbeddedPostgres } from '../../src/database/embedded-postgres';
-import { freePort } from '../support/free-port';
+import { startGatewayProcess } from '../support/gateway-process';
 import { type MockRack, startMockRack } from '../support/mock-rack';
 import { runScript } from '../support/run-script';
 import { type TcpCut, addressOf, startTcpCut } from '../support/tcp-cut';
 import { type TestDatabase, createTestDatabase, describeOnPostgresServer } from '../support/test-database';
 import { basicAuth } from '../support/test-gateway';
 
-const ROOT = resolve(__dirname, '../..');
 const ADMIN = 'oncall@example.com';
-const START_TIMEOUT_MS = 180_000;
 const RESTART = '/apps/myapp/services/web/restart';
 /**
  * Outcomes of changes take 30 ms to write (a trigger sleeps), as on a slow disk: an answer that went
@@ -118,21 +116,9 @@ function crashFixture(options: {
   return {
     fixture,
     async startGateway(): Promise<string> {
-      const port = await freePort();
-      const url = `http://127.0.0.1:${port}`;
-      const child = spawn(process.execPath, ['-r', '@swc-node/register', 'src/main.ts'], {
-        cwd: ROOT,
-        env: { PATH: process.env.PATH ?? '', ...fixture.env, PORT: String(port) },
-        stdio: ['ignore', 'ignore', 'inherit'],
-      });
-      fixture.gateways.push(child);
-      for (const deadline = Date.now() + START_TIMEOUT_MS; Date.now() < deadline;) {
-        if ((await fetch(`${url}/api/v1/health/ready`).catch(() => undefined))?.status === 200) return url;
-        if (child.exitCode !== null) throw new Error(`the gateway exited with ${child.exitCode} before it was ready`);
-        await new Promise((done) => setTimeout(done, 100));
-      }
-      child.kill('SIGKILL');
-      throw new Error(`the gateway was not ready within ${START_TIMEOUT_MS} ms`);
+      const gateway = await startGatewayProcess(fixture.env);
+      fixture.gateways.push(gateway.process);
+      return gateway.url;
     },
     /** Kills the newest gateway and waits until it, and (on the embedded engine) its database's process, are gone. */
     async kill(): Promise<void> {

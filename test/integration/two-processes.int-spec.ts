@@ -1,7 +1,6 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { resolve } from 'node:path';
 import { Browser } from '../support/browser';
 import { freePort } from '../support/free-port';
+import { type GatewayProcess, startGatewayProcess } from '../support/gateway-process';
 import { type LoadBalancer, startLoadBalancer } from '../support/load-balancer';
 import { type MockOAuthProvider, startMockOAuthProvider } from '../support/mock-oauth';
 import { type MockRack, startMockRack } from '../support/mock-rack';
@@ -9,7 +8,6 @@ import { runScript } from '../support/run-script';
 import { TestDatabase, createTestDatabase, describeOnServers } from '../support/test-database';
 import { TEST_OAUTH_CLIENT, basicAuth } from '../support/test-gateway';
 
-const ROOT = resolve(__dirname, '../..');
 const ADMIN = 'lead@example.com';
 const WITHIN_MS = 1_000;
 const START_TIMEOUT_MS = 180_000;
@@ -25,7 +23,7 @@ describeOnServers('two gateway processes on one Postgres and one Redis', ['postg
   let oauth: MockOAuthProvider;
   let database: TestDatabase;
   let balancer: LoadBalancer;
-  const gateways: Array<{ url: string; process: ChildProcess }> = [];
+  const gateways: GatewayProcess[] = [];
   let env: Record<string, string>;
   let token: string;
 
@@ -53,7 +51,7 @@ describeOnServers('two gateway processes on one Postgres and one Redis', ['postg
       SHUTDOWN_GRACE_SECONDS: '0',
     };
     // One after the other: the first runs the migrations.
-    for (let index = 0; index < 2; index += 1) gateways.push(await startGatewayProcess());
+    for (let index = 0; index < 2; index += 1) gateways.push(await startGatewayProcess(env));
     const created = await runScript('src/cli/create-token.ts', ['--user', ADMIN, '--name', 'ci'], env, 60_000);
     if (created.code !== 0) throw new Error(`token:create failed: ${created.stderr}`);
     token = created.stdout.trim();
@@ -66,40 +64,10 @@ describeOnServers('two gateway processes on one Postgres and one Redis', ['postg
 
   afterAll(async () => {
     await balancer?.close();
-    await Promise.all(
-      gateways.map(
-        ({ process: child }) =>
-          new Promise<void>((done) => {
-            if (child.exitCode !== null) return done();
-            child.once('exit', () => done());
-            child.kill('SIGTERM');
-          }),
-      ),
-    );
+    await Promise.all(gateways.map((gateway) => gateway.stop()));
     await Promise.all([rack?.close(), oauth?.close()]);
     await database?.drop();
   }, 60_000);
-
-  async function startGatewayProcess(): Promise<{ url: string; process: ChildProcess }> {
-    const port = await freePort();
-    const url = `http://127.0.0.1:${port}`;
-    const child = spawn(process.execPath, ['-r', '@swc-node/register', 'src/main.ts'], {
-      cwd: ROOT,
-      env: { PATH: process.env.PATH ?? '', ...env, PORT: String(port) },
-      stdio: ['ignore', 'ignore', 'inherit'],
-    });
-    // Started from TypeScript (swc-node compiles every module on load), beside the rest of the suite
-    // on a loaded CI machine: minutes are possible, though seconds are usual.
-    let last: number | undefined;
-    for (const deadline = Date.now() + START_TIMEOUT_MS; Date.now() < deadline;) {
-      last = await status(`${url}/api/v1/health/ready`);
-      if (last === 200) return { url, process: child };
-      if (child.exitCode !== null) throw new Error(`the gateway on port ${port} exited with ${child.exitCode} before it was ready`);
-      await new Promise((done) => setTimeout(done, 100));
-    }
-    child.kill('SIGKILL');
-    throw new Error(`the gateway on port ${port} was not ready within ${START_TIMEOUT_MS} ms (readiness answered ${last ?? 'nothing'})`);
-  }
 
   async function status(url: string, headers: Record<string, string> = {}): Promise<number | undefined> {
     try {
