@@ -3,12 +3,12 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { createHash } from 'node:crypto';
 import { open, rm } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
-import { DataSource, type QueryRunner } from 'typeorm';
-import { GENESIS_HASH, chainHash } from './audit-chain';
+import { DataSource } from 'typeorm';
+import { GENESIS_HASH, appendAfter } from './audit-chain';
 import { AuditChainAnchorEntity, AuditEventEntity } from './audit-event.entity';
 import { jsonLines } from './audit-export';
 import { AuditKey } from './audit-key';
-import { AUDIT_RECORD_FIELDS, type AuditRecord } from './audit-record';
+import type { AuditRecord } from './audit-record';
 import { gatewayEvent } from './audit-records';
 import { RETENTION_EVENT_KIND } from './audit-verifier.service';
 import { type ChainAnchor, ChainWalk } from './chain-walk';
@@ -149,9 +149,18 @@ export class AuditRetention {
         archiveSha256: archived.sha256,
         anchor: { seq: archived.toSeq, hash: archived.hash.toString('hex') },
       };
-      const eventSeq = await appendInTransaction(runner, this.key.value, head, retentionEvent(outcome, request));
+      // In this transaction, after the head it locked: the retention's event commits with its removal
+      // or not at all, which AuditTrail (its own connection) cannot do. The trail, finding the head
+      // moved, links its next batch after this one.
+      const appended = await appendAfter(
+        (sql, parameters) => runner.query(sql, parameters),
+        this.key.value,
+        { seq: Number(head.seq), hash: head.hash },
+        [retentionEvent(outcome, request)],
+      );
+      if (!appended) throw new Error('the audit chain head moved while this transaction held it');
       await runner.commitTransaction();
-      return { ...outcome, eventSeq };
+      return { ...outcome, eventSeq: appended.seq };
     } catch (error) {
       await runner.rollbackTransaction();
       throw error;
@@ -179,29 +188,6 @@ function retentionEvent(outcome: Omit<RetentionOutcome, 'eventSeq'>, request: Re
       anchor: outcome.anchor,
     },
   });
-}
-
-/**
- * Appends one event in the caller's transaction, after the head it locked: the retention's event
- * must commit with its removal or not at all, which AuditTrail (its own connection) cannot do. The
- * trail, finding the head moved, links its next batch after this one.
- */
-async function appendInTransaction(runner: QueryRunner, key: Buffer, head: HeadRow, record: AuditRecord): Promise<number> {
-  const seq = Number(head.seq) + 1;
-  const hash = chainHash(key, seq, head.hash, record);
-  const values = [
-    seq,
-    ...AUDIT_RECORD_FIELDS.map(({ field }) => (field === 'details' ? JSON.stringify(record.details) : record[field])),
-    head.hash,
-    hash,
-  ];
-  const columns = ['seq', ...AUDIT_RECORD_FIELDS.map(({ column }) => column), 'prev_hash', 'hash'];
-  await runner.query(
-    `INSERT INTO audit_events (${columns.join(', ')}) VALUES (${columns.map((_, index) => `$${index + 1}`).join(', ')})`,
-    values,
-  );
-  await runner.query(`UPDATE audit_chain_head SET seq = $1, hash = $2 WHERE id = 1`, [seq, hash]);
-  return seq;
 }
 
 /** A new file's name is durable only once its directory is; not every platform lets one open a directory. */

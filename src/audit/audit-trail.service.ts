@@ -2,8 +2,8 @@ import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
-import { chainHash } from './audit-chain';
-import { AUDIT_RECORD_FIELDS, type AuditRecord } from './audit-record';
+import { type ChainHead, appendAfter } from './audit-chain';
+import type { AuditRecord } from './audit-record';
 import { AuditKey } from './audit-key';
 import { AuditSpool } from './audit-spool';
 
@@ -63,7 +63,7 @@ export class AuditTrail implements OnApplicationShutdown {
   /** The last write to the spool failed: events stay queued, and new requests are refused. */
   private spoolFailing = false;
   /** The chain head as this instance last wrote or read it; stale when another instance appended. */
-  private head: { seq: number; hash: Buffer } | undefined;
+  private head: ChainHead | undefined;
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
@@ -287,55 +287,21 @@ export class AuditTrail implements OnApplicationShutdown {
   }
 
   /**
-   * Appends the batch after the head this instance last saw, in one statement (one round trip): it
-   * moves the head only if the head is still that one, and inserts only if it moved. If another
-   * instance appended meanwhile, nothing is written; the head is read again and the batch linked
-   * to it. A change waits for this before it is forwarded, so it stays one statement.
+   * Appends the batch after the head this instance last saw. If another instance appended meanwhile,
+   * nothing is written; the head is read again and the batch linked to it. A change waits for this
+   * before it is forwarded, so it stays one statement.
    */
   private async append(batch: readonly AuditRecord[]): Promise<void> {
     for (let attempt = 0; attempt < MAX_APPEND_ATTEMPTS; attempt += 1) {
       const head = (this.head ??= await this.readHead());
-      let { seq, hash } = head;
-      const values: unknown[] = [head.seq, head.hash];
-      const rows: string[] = [];
-      for (const record of batch) {
-        seq += 1;
-        const prevHash = hash;
-        hash = chainHash(this.key.value, seq, prevHash, record);
-        const row = [seq, ...recordValues(record), prevHash, hash];
-        rows.push(`(${row.map((_, column) => `$${values.length + column + 1}::${COLUMN_TYPES[column]}`).join(', ')})`);
-        values.push(...row);
-      }
-      values.push(seq, hash);
-      const appended = await this.dataSource.query<unknown[]>(
-        `WITH moved AS (
-           UPDATE audit_chain_head SET seq = $${values.length - 1}, hash = $${values.length}
-           WHERE id = 1 AND seq = $1 AND hash = $2 RETURNING id)
-         INSERT INTO audit_events (${COLUMNS.join(', ')})
-         SELECT * FROM (VALUES ${rows.join(', ')}) AS batch WHERE EXISTS (SELECT 1 FROM moved)
-         RETURNING seq`,
-        values,
-      );
-      if (appended.length === batch.length) {
-        this.head = { seq, hash };
-        return;
-      }
-      this.head = undefined;
+      this.head = await appendAfter((sql, parameters) => this.dataSource.query(sql, parameters), this.key.value, head, batch);
+      if (this.head) return;
     }
     throw new Error(`the audit chain head kept moving: ${MAX_APPEND_ATTEMPTS} attempts to append failed`);
   }
 
-  private async readHead(): Promise<{ seq: number; hash: Buffer }> {
+  private async readHead(): Promise<ChainHead> {
     const [head] = await this.dataSource.query<Array<{ seq: string; hash: Buffer }>>(`SELECT seq, hash FROM audit_chain_head WHERE id = 1`);
     return { seq: Number(head.seq), hash: head.hash };
   }
-}
-
-const COLUMNS = ['seq', ...AUDIT_RECORD_FIELDS.map(({ column }) => column), 'prev_hash', 'hash'];
-/** Each column's type, for the VALUES list (its parameters have none of their own there). */
-const COLUMN_TYPES = ['bigint', ...AUDIT_RECORD_FIELDS.map(({ type }) => type), 'bytea', 'bytea'];
-
-/** The record's columns between `seq` and `prev_hash`, in COLUMNS order. */
-function recordValues(record: AuditRecord): unknown[] {
-  return AUDIT_RECORD_FIELDS.map(({ field }) => (field === 'details' ? JSON.stringify(record.details) : record[field]));
 }
