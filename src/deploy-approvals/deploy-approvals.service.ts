@@ -138,11 +138,7 @@ export class DeployApprovals implements OnApplicationBootstrap, OnApplicationShu
 
   /** Whether this person may approve, reject or extend the request: an approver who neither asked nor owns the token. */
   mayDecide(principal: Principal, request: DeployApprovalRequestEntity): boolean {
-    return (
-      this.abilities.forPrincipal(principal).can('approve', 'deploy-approvals') &&
-      principal.user.id !== request.requestedByUserId &&
-      principal.user.id !== request.targetTokenOwnerId
-    );
+    return this.abilities.forPrincipal(principal).can('approve', 'deploy-approvals') && conflictOfDuties(request, principal) === undefined;
   }
 
   private async list(query: ListDeployApprovalsQuery, involving?: string): Promise<DeployApprovalPageDto> {
@@ -364,12 +360,18 @@ export function effectiveStatus(request: DeployApprovalRequestEntity, now: Date)
 }
 
 /** Whoever asked, and whoever owns the token, never decides: a second person always does. */
+function conflictOfDuties(request: DeployApprovalRequestEntity, approver: Principal): 'requester' | 'token owner' | undefined {
+  if (approver.user.id === request.requestedByUserId) return 'requester';
+  if (approver.user.id === request.targetTokenOwnerId) return 'token owner';
+  return undefined;
+}
+
 function assertSeparateDuties(request: DeployApprovalRequestEntity, approver: Principal, what: string): void {
-  if (approver.user.id === request.requestedByUserId) {
-    throw new SeparationOfDutiesError(`you asked for request ${request.id}; someone else must ${what} it`);
-  }
-  if (approver.user.id === request.targetTokenOwnerId) {
-    throw new SeparationOfDutiesError(`request ${request.id} is for your own token; someone else must ${what} it`);
+  switch (conflictOfDuties(request, approver)) {
+    case 'requester':
+      throw new SeparationOfDutiesError(`you asked for request ${request.id}; someone else must ${what} it`);
+    case 'token owner':
+      throw new SeparationOfDutiesError(`request ${request.id} is for your own token; someone else must ${what} it`);
   }
 }
 
