@@ -13,6 +13,7 @@ import { TokenNotFoundError } from '../tokens/tokens.errors';
 import { UsersService } from '../users/users.service';
 import { DeployApprovalDecisionEntity, DeployApprovalRequestEntity, type DeployDecision } from './deploy-approval-request.entity';
 import { DeployApprovalNotices } from './deploy-approval-notices';
+import { DeploySteps } from './deploy-steps.service';
 import {
   DeployApprovalExistsError,
   DeployApprovalNotFoundError,
@@ -30,6 +31,12 @@ const EXPIRY_SWEEP_MS = 15_000;
 const SOMEONE_ELSE = '00000000-0000-0000-0000-000000000000';
 /** How often a long-poll looks at its request again. */
 const WAIT_POLL_MS = 500;
+/**
+ * A step still in flight this long after its approval's window closed was abandoned: the gateway
+ * that forwarded it died before the rack answered. Its request then expires (a promote that reached
+ * the rack is recorded as deployed first), so the token may ask again for the same commit.
+ */
+const ABANDONED_STEP_MS = 60 * 60_000;
 
 /**
  * Deploy approval requests from ask to decision: CI (or a person, for their CI token) asks to deploy
@@ -48,6 +55,7 @@ export class DeployApprovals implements OnApplicationBootstrap, OnApplicationShu
     private readonly abilities: AbilityFactory,
     private readonly rack: RackClient,
     private readonly notices: DeployApprovalNotices,
+    private readonly steps: DeploySteps,
     private readonly clock: Clock,
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
   ) {}
@@ -252,6 +260,7 @@ export class DeployApprovals implements OnApplicationBootstrap, OnApplicationShu
 
   /** Marks every overdue request expired and announces each, once across instances (the UPDATE decides who). */
   async expireOverdue(): Promise<number> {
+    await this.steps.settleAbandonedPromotes(new Date(this.clock.now().getTime() - ABANDONED_STEP_MS));
     return this.dataSource.transaction((manager) => this.expire(manager, {}));
   }
 
@@ -303,11 +312,13 @@ export class DeployApprovals implements OnApplicationBootstrap, OnApplicationShu
 
   /**
    * Expires the overdue open requests among those named: pending ones past their wait, approved ones
-   * past their window with no step in flight. A deploy that is mid-step finishes that step.
+   * past their window with no step in flight. A deploy that is mid-step finishes that step, unless
+   * the step was abandoned (ABANDONED_STEP_MS).
    */
   private async expire(manager: EntityManager, among: { id?: string; targetTokenId?: string; app?: string }): Promise<number> {
     const conditions = ['TRUE'];
-    const parameters: unknown[] = [this.clock.now()];
+    const now = this.clock.now();
+    const parameters: unknown[] = [now, new Date(now.getTime() - ABANDONED_STEP_MS)];
     for (const [column, value] of [
       ['id', among.id],
       ['target_token_id', among.targetTokenId],
@@ -321,7 +332,8 @@ export class DeployApprovals implements OnApplicationBootstrap, OnApplicationShu
       `UPDATE deploy_approval_requests SET status = 'expired', decided_at = $1
         WHERE ${conditions.join(' AND ')}
           AND ((status = 'pending' AND pending_expires_at <= $1)
-            OR (status = 'approved' AND approval_expires_at <= $1 AND progress NOT IN ('uploading', 'building', 'promoting')))
+            OR (status = 'approved' AND approval_expires_at <= $1
+                AND (progress NOT IN ('uploading', 'building', 'promoting') OR approval_expires_at <= $2)))
         RETURNING *`,
       parameters,
     );

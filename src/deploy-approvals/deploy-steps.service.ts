@@ -1,6 +1,6 @@
 import { BadGatewayException, Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, type EntityManager } from 'typeorm';
+import { DataSource, type EntityManager, LessThanOrEqual } from 'typeorm';
 import { Clock } from '../common/clock';
 import { GATEWAY_CONFIG, GatewayConfig } from '../config/gateway-config';
 import type { RackSettlement } from '../proxy/rack-settlement';
@@ -22,6 +22,8 @@ export interface AdmittedStep {
   readonly settlement?: RackSettlement;
 }
 
+/** Who the rack is told asks, when the expiry sweep looks at an app. */
+const SWEEP_ACTOR = 'rack-gateway-deploy-approvals';
 /** Where to ask for an approval, in every refusal that lacks one. */
 const ASK = 'ask for one with POST /api/v1/deploy-approval-requests';
 
@@ -139,22 +141,44 @@ export class DeploySteps {
     return {
       approvalId,
       settlement: this.settlement(false, async (manager, done) => {
-        if (!done) {
-          await manager.query(`UPDATE deploy_approval_requests SET progress = 'released' WHERE id = $1 AND progress = 'promoting'`, [
-            approvalId,
-          ]);
-          return;
-        }
-        const [rows] = await manager.query<[Array<{ id: string }>, number]>(
-          `UPDATE deploy_approval_requests
-              SET progress = 'deployed', deployed_at = $2, status = CASE WHEN status = 'approved' THEN 'deployed' ELSE status END
-            WHERE id = $1 AND progress = 'promoting' RETURNING id`,
-          [approvalId, this.clock.now()],
-        );
-        if (rows.length > 0)
-          await this.notices.deployed(await manager.findOneByOrFail(DeployApprovalRequestEntity, { id: approvalId }), manager);
+        if (done) return this.promoted(manager, approvalId);
+        await manager.query(`UPDATE deploy_approval_requests SET progress = 'released' WHERE id = $1 AND progress = 'promoting'`, [
+          approvalId,
+        ]);
       }),
     };
+  }
+
+  /**
+   * Promotes still in flight at `inFlightSince` were abandoned (their gateway died mid-step), yet may
+   * have reached the rack: where the app now runs the approved release, the deploy happened and is
+   * recorded as such. The rest expire with their request; a step is never given back on a guess.
+   */
+  async settleAbandonedPromotes(inFlightSince: Date): Promise<void> {
+    const abandoned = await this.dataSource.getRepository(DeployApprovalRequestEntity).findBy({
+      status: 'approved',
+      progress: 'promoting',
+      approvalExpiresAt: LessThanOrEqual(inFlightSince),
+    });
+    for (const request of abandoned) {
+      const answer = await this.rack.get(`/apps/${encodeURIComponent(request.app)}`, SWEEP_ACTOR).catch(() => undefined);
+      if (answer?.status !== 200) continue;
+      const app = JSON.parse(answer.body) as { release?: unknown; status?: unknown };
+      if (app.release !== request.releaseId || app.status === 'updating') continue;
+      await this.dataSource.transaction((manager) => this.promoted(manager, request.id));
+    }
+  }
+
+  /** The approved release is live: the request is deployed, and says so once. */
+  private async promoted(manager: EntityManager, approvalId: string): Promise<void> {
+    const [rows] = await manager.query<[Array<{ id: string }>, number]>(
+      `UPDATE deploy_approval_requests
+          SET progress = 'deployed', deployed_at = $2, status = CASE WHEN status = 'approved' THEN 'deployed' ELSE status END
+        WHERE id = $1 AND progress = 'promoting' RETURNING id`,
+      [approvalId, this.clock.now()],
+    );
+    if (rows.length > 0)
+      await this.notices.deployed(await manager.findOneByOrFail(DeployApprovalRequestEntity, { id: approvalId }), manager);
   }
 
   /**

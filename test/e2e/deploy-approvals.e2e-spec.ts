@@ -1,5 +1,6 @@
 import { DataSource } from 'typeorm';
 import { Clock } from '../../src/common/clock';
+import { DeployApprovals } from '../../src/deploy-approvals/deploy-approvals.service';
 import type { UserRole } from '../../src/users/user.entity';
 import { AuthenticatorApp } from '../support/authenticators/authenticator-app';
 import { freePort } from '../support/free-port';
@@ -379,6 +380,55 @@ describe('deploy approvals', () => {
     expect((await decide(extender, another.id, 'extend')).status).toBe(200);
     now += 120_000;
     expect((await upload(ci, 'tmp/extended.tgz')).status).toBe(200);
+  });
+
+  it('expires a request whose step was abandoned mid-flight an hour past its window, recording a promote the rack carried out', async () => {
+    const database = fixture.gateway.app.get(DataSource);
+    const sweep = () => fixture.gateway.app.get(DeployApprovals).expireOverdue();
+    const status = async (id: string) =>
+      (
+        await database.query<Array<{ status: string; progress: string }>>(
+          `SELECT status, progress FROM deploy_approval_requests WHERE id = $1`,
+          [id],
+        )
+      )[0];
+    const admin = await person('admin');
+
+    // An upload whose gateway died before the rack answered: in flight, and never settled.
+    const ci = await ciToken();
+    const gitCommit = nextCommit();
+    const lost = await approved(ci, admin, 'myapp', gitCommit);
+    await database.query(`UPDATE deploy_approval_requests SET progress = 'uploading', object_key = 'tmp/lost.tgz' WHERE id = $1`, [
+      lost.id,
+    ]);
+    now += WINDOW_MS + 1_000;
+    await sweep();
+    // Past its window, a step in flight may yet finish: the request stays open, and the commit taken.
+    expect(await status(lost.id)).toEqual({ status: 'approved', progress: 'uploading' });
+    expect((await call('POST', '/api/v1/deploy-approval-requests', ci, { json: { app: 'myapp', gitCommit } })).status).toBe(409);
+    now += 60 * 60_000;
+    await sweep();
+    expect(await status(lost.id)).toEqual({ status: 'expired', progress: 'uploading' });
+    expect((await ask(ci, { app: 'myapp', gitCommit })).status).toBe('pending');
+
+    // A promote whose gateway died after forwarding it: the rack carried it out, so the deploy happened.
+    const deployer = await ciToken();
+    const promoted = await approved(deployer, admin);
+    expect((await upload(deployer, 'tmp/abandoned.tgz')).status).toBe(200);
+    const releaseId = await releaseOf(deployer, ((await (await build(deployer, 'tmp/abandoned.tgz')).json()) as { id: string }).id);
+    await database.query(`UPDATE deploy_approval_requests SET progress = 'released', release_id = $2 WHERE id = $1`, [
+      promoted.id,
+      releaseId,
+    ]);
+    await database.query(`UPDATE deploy_approval_requests SET progress = 'promoting' WHERE id = $1`, [promoted.id]);
+    const atRack = await fetch(`${fixture.rack.url}/apps/myapp/releases/${releaseId}/promote`, {
+      method: 'POST',
+      headers: { authorization: basicAuth(fixture.rack.password) },
+    });
+    expect(atRack.status).toBe(200);
+    now += WINDOW_MS + 60 * 60_000 + 1_000;
+    await sweep();
+    expect(await status(promoted.id)).toEqual({ status: 'deployed', progress: 'deployed' });
   });
 
   it('a rejected request unlocks nothing; a pending one expires after DEPLOY_APPROVAL_PENDING_MINUTES', async () => {
