@@ -2,6 +2,7 @@ import { HttpException, Inject, Injectable, Logger, OnApplicationBootstrap } fro
 import { ExternalContextCreator, HttpAdapterHost, ModuleRef } from '@nestjs/core';
 import { STATUS_CODES, type IncomingMessage, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { asCallerError } from '../common/errors/database-unavailable';
 import { RequestRefusals } from '../common/errors/request-refusals';
 import { isGatewayPath } from '../common/gateway-paths';
 import { GATEWAY_CONFIG, GatewayConfig } from '../config/gateway-config';
@@ -70,7 +71,9 @@ export class RackUpgradeHandler implements OnApplicationBootstrap {
       return;
     }
     const upgrade = new RackUpgradeRequest(request, socket, head);
-    this.pipeline?.(upgrade).catch((error: unknown) => {
+    this.pipeline?.(upgrade).catch((thrown: unknown) => {
+      const error = asCallerError(thrown);
+      if (error !== thrown) this.logger.warn(`database unreachable: ${(thrown as Error).message}`);
       const reason = this.refusalReason(error);
       this.refusals.report({ request: upgrade, status: error instanceof HttpException ? error.getStatus() : 500, reason });
       this.refusal.refuse(request, socket, reason);

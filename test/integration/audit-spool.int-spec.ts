@@ -8,6 +8,7 @@ import { AuditVerifier } from '../../src/audit/audit-verifier.service';
 import { type CutDatabase, cutDatabase } from '../support/cut-database';
 import { type MockRack, startMockRack } from '../support/mock-rack';
 import { type TestGateway, basicAuth, startTestGateway } from '../support/test-gateway';
+import { RackSocket } from '../support/websocket-client';
 
 const OUTAGE_MS = 10_000;
 const READ_PATHS = ['/apps', '/apps/myapp', '/apps/myapp/processes', '/apps/myapp/builds', '/apps/myapp/releases'];
@@ -120,6 +121,13 @@ describe('the audit trail while its database is away for 10 s under a read load'
     expect(listing.status).toBe(503);
     expect(listing.headers.get('retry-after')).toBe('5');
     expect(await listing.json()).toMatchObject({ status: 503, code: 'database_unavailable' });
+    if (!embedded) {
+      // A websocket's token check, on a server, needs the database too: refused the rack's way, saying why.
+      const logs = await RackSocket.open(`${gateway.url}/apps/myapp/logs`, { authorization: basicAuth(viewer), follow: 'false' });
+      await logs.untilEnd();
+      expect(logs.output().toString('utf8')).toBe('ERROR: the gateway cannot reach its database; try again shortly\n');
+      logs.close();
+    }
     expect(gateway.app.get(AuditTrail).spooled).toBeGreaterThan(0);
     expect(readdirSync(context.spoolDir)).not.toHaveLength(0);
     database.cut().restore();

@@ -43,3 +43,8 @@ export function isDatabaseUnreachable(error: unknown): boolean {
   if (typeof code === 'string' && (SOCKET_ERRORS.has(code) || UNAVAILABLE_STATES.test(code))) return true;
   return CONNECTION_MESSAGES.test(message);
 }
+
+/** The error a caller is told of: a DatabaseUnavailableError for an unreachable database, else `error` itself. */
+export function asCallerError(error: unknown): unknown {
+  return isDatabaseUnreachable(error) ? new DatabaseUnavailableError() : error;
+}

@@ -3,7 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { isGatewayPath, isUiPath } from '../gateway-paths';
 import { answerHeadersOf } from './answer-headers';
 import { answerPageOf } from './answer-page';
-import { DatabaseUnavailableError, isDatabaseUnreachable } from './database-unavailable';
+import { asCallerError } from './database-unavailable';
 import { errorPage } from './error-page';
 import { RequestRefusals } from './request-refusals';
 import { problemDetails } from './problem-details';
@@ -78,10 +78,9 @@ export class GatewayExceptionFilter implements ExceptionFilter {
   catch(thrown: unknown, host: ArgumentsHost): void {
     const request = host.switchToHttp().getRequest<FastifyRequest>();
     const reply = host.switchToHttp().getResponse<FastifyReply>();
-    const unreachable = isDatabaseUnreachable(thrown);
-    const exception = unreachable ? new DatabaseUnavailableError() : thrown;
+    const exception = asCallerError(thrown);
     const error = normalise(exception);
-    if (unreachable) this.logger.warn(`database unreachable: ${(thrown as Error).message}`);
+    if (exception !== thrown) this.logger.warn(`database unreachable: ${(thrown as Error).message}`);
     else if (error.status >= 500) this.logger.error(exception instanceof Error ? exception.stack : String(exception));
     this.refusals.report({ request, status: error.status, reason: error.message });
 
