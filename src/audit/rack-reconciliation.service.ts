@@ -2,7 +2,7 @@ import { type BeforeApplicationShutdown, Inject, Injectable, Logger, type OnAppl
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type QueryRunner } from 'typeorm';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
-import { RackClient } from '../rack/rack-client';
+import { RackClient, rackJson } from '../rack/rack-client';
 import { RACK_ROUTES } from '../rbac/rack-route-table';
 import type { AuditRecord } from './audit-record';
 import { gatewayEvent } from './audit-records';
@@ -154,7 +154,8 @@ export class RackReconciliation implements OnApplicationBootstrap, BeforeApplica
   private async read(path: string): Promise<Array<Record<string, unknown>>> {
     const answer = await this.rack.get(path, ACTOR, RACK_TIMEOUT_MS);
     if (answer.status !== 200) throw new Error(`the rack answered ${answer.status} to GET ${path.split('?', 1)[0]}`);
-    const parsed = JSON.parse(answer.body) as unknown;
+    const parsed = rackJson(answer);
+    if (parsed === undefined) throw new Error(`the rack's answer to GET ${path.split('?', 1)[0]} is not JSON`);
     const list = Array.isArray(parsed) ? (parsed as unknown[]) : [parsed];
     return list.filter((entry): entry is Record<string, unknown> => entry !== null && typeof entry === 'object');
   }

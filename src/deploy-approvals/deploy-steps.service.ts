@@ -4,7 +4,7 @@ import { DataSource, type EntityManager, LessThanOrEqual } from 'typeorm';
 import { Clock } from '../common/clock';
 import { GATEWAY_CONFIG, GatewayConfig } from '../config/gateway-config';
 import type { RackSettlement } from '../proxy/rack-settlement';
-import { RackClient } from '../rack/rack-client';
+import { RackClient, rackObject } from '../rack/rack-client';
 import { DeployApprovalRequestEntity } from './deploy-approval-request.entity';
 import { DeployApprovalNotices } from './deploy-approval-notices';
 import { DeployNotApprovedError, DeployStepTakenError } from './deploy-approvals.errors';
@@ -163,8 +163,8 @@ export class DeploySteps {
     for (const request of abandoned) {
       const answer = await this.rack.get(`/apps/${encodeURIComponent(request.app)}`, SWEEP_ACTOR).catch(() => undefined);
       if (answer?.status !== 200) continue;
-      const app = JSON.parse(answer.body) as { release?: unknown; status?: unknown };
-      if (app.release !== request.releaseId || app.status === 'updating') continue;
+      const app = rackObject(answer);
+      if (!app || app.release !== request.releaseId || app.status === 'updating') continue;
       await this.dataSource.transaction((manager) => this.promoted(manager, request.id));
     }
   }
@@ -220,18 +220,18 @@ export class DeploySteps {
     const answer = await this.rack
       .get(`/apps/${encodeURIComponent(caller.app)}/builds/${encodeURIComponent(buildId)}`, caller.actor)
       .catch(() => undefined);
-    if (answer?.status !== 200)
-      throw new BadGatewayException({ code: 'rack_unavailable', message: `could not read build ${buildId} from the rack` });
-    const build = JSON.parse(answer.body) as { status?: unknown; release?: unknown; 'git-sha'?: unknown };
+    const build = answer?.status === 200 ? rackObject(answer) : undefined;
+    if (!build) throw new BadGatewayException({ code: 'rack_unavailable', message: `could not read build ${buildId} from the rack` });
     if (typeof build['git-sha'] === 'string' && build['git-sha'] !== '' && !sameCommit(build['git-sha'], approval.gitCommit)) {
       throw new DeployNotApprovedError(`build ${buildId} is of commit ${build['git-sha']}, not the approved ${approval.gitCommit}`);
     }
-    if (build.status !== 'complete' || typeof build.release !== 'string' || build.release === '') {
+    const releaseId = rackId(build.release);
+    if (build.status !== 'complete' || !releaseId) {
       throw new DeployNotApprovedError(`build ${buildId} has not made a release yet (it is ${String(build.status)})`);
     }
     await this.dataSource.query(
       `UPDATE deploy_approval_requests SET progress = 'released', release_id = $2 WHERE id = $1 AND progress = 'built'`,
-      [approval.id, build.release],
+      [approval.id, releaseId],
     );
     return this.dataSource.getRepository(DeployApprovalRequestEntity).findOneByOrFail({ id: approval.id });
   }
@@ -240,9 +240,7 @@ export class DeploySteps {
     const answer = await this.rack
       .get(`/apps/${encodeURIComponent(caller.app)}/processes/${encodeURIComponent(pid)}`, caller.actor)
       .catch(() => undefined);
-    if (answer?.status !== 200) return undefined;
-    const process = JSON.parse(answer.body) as { release?: unknown };
-    return typeof process.release === 'string' ? process.release : undefined;
+    return answer?.status === 200 ? rackId(rackObject(answer)?.release) : undefined;
   }
 
   private async claim(sql: string, parameters: unknown[]): Promise<string | undefined> {
@@ -316,8 +314,12 @@ export function sameCommit(gitSha: string, approved: string): boolean {
 }
 
 function buildIdOf(answer: unknown): string | undefined {
-  const id = (answer as { id?: unknown } | null | undefined)?.id;
-  return typeof id === 'string' && /^[A-Za-z0-9_-]{1,64}$/.test(id) ? id : undefined;
+  return rackId((answer as { id?: unknown } | null | undefined)?.id);
+}
+
+/** A build or release id as the rack makes them; anything else in its place is not taken on trust. */
+function rackId(value: unknown): string | undefined {
+  return typeof value === 'string' && /^[A-Za-z0-9_-]{1,64}$/.test(value) ? value : undefined;
 }
 
 function takenOrUnderway(request: DeployApprovalRequestEntity, step: string): string {

@@ -4,7 +4,7 @@ import type { Principal } from '../auth/principal';
 import { BodyTooLargeError, readBoundedBody } from '../common/bounded-body';
 import { GATEWAY_CONFIG, GatewayConfig } from '../config/gateway-config';
 import { RackBehaviours, type RackRequestRewrite, type RewrittenRackRequest } from '../proxy/rack-behaviours';
-import { RackClient } from '../rack/rack-client';
+import { RackClient, rackJson } from '../rack/rack-client';
 import type { AllowedRackRequest } from '../rbac/rack-authorizer.service';
 import { PermissionDeniedError } from '../rbac/rbac.errors';
 import { type EnvKeyChanges, changesEnv, reconcileEnv } from './env-reconciliation';
@@ -82,9 +82,19 @@ export class ReleaseEnvPolicy implements RackRequestRewrite, OnModuleInit {
     if (answer?.status === 404) return '';
     if (answer?.status !== 200)
       throw new BadGatewayException({ code: 'base_release_unavailable', message: 'could not read the release this change is based on' });
-    const parsed = JSON.parse(answer.body) as { env?: unknown } | Array<{ env?: unknown }>;
-    const release = Array.isArray(parsed) ? parsed[0] : parsed;
-    return typeof release?.env === 'string' ? release.env : '';
+    const parsed = rackJson(answer);
+    // The named release, or the newest of the list (an app without releases has no env yet).
+    const release: unknown = parentRelease
+      ? parsed
+      : Array.isArray(parsed)
+        ? parsed.length === 0
+          ? {}
+          : (parsed[0] as unknown)
+        : undefined;
+    if (typeof release !== 'object' || release === null || Array.isArray(release))
+      throw new BadGatewayException({ code: 'base_release_unavailable', message: 'could not read the release this change is based on' });
+    const { env } = release as { env?: unknown };
+    return typeof env === 'string' ? env : '';
   }
 }
 

@@ -334,6 +334,20 @@ describe('deploy approvals', () => {
     expect((await upload(ci, 'tmp/flaky.tgz')).status).toBe(200);
   });
 
+  it('reads the rack’s record of the build as hostile: one that is not JSON is a 502, and takes no step', async () => {
+    const ci = await ciToken();
+    const approval = await approved(ci, await person('admin'));
+    expect((await upload(ci, 'tmp/garbled.tgz')).status).toBe(200);
+    const buildId = ((await (await build(ci, 'tmp/garbled.tgz')).json()) as { id: string }).id;
+    const releaseId = await releaseOf(ci, buildId);
+    fixture.rack.injectFault({ method: 'GET', path: '/apps/{app}/builds/{id}', status: 200, times: 1 });
+    const garbled = await call('POST', `/apps/myapp/releases/${releaseId}/promote`, ci);
+    expect(garbled.status).toBe(502);
+    expect(await garbled.text()).toBe(`could not read build ${buildId} from the rack\n`);
+    expect(await view(ci, approval.id)).toMatchObject({ progress: 'built', releaseId: null });
+    expect((await call('POST', `/apps/myapp/releases/${releaseId}/promote`, ci)).status).toBe(200);
+  });
+
   it('keeps duties apart: neither the requester nor the token’s owner approves', async () => {
     const owner = await person('admin');
     const created = await call('POST', '/api/v1/tokens', owner.token, {

@@ -175,6 +175,16 @@ describe('protected env keys cannot be changed through the gateway', () => {
       expect(latestRackEnv()).toBe(WITH_FOO);
     });
 
+    it('is refused with 502 when the rack answers the base release with something else, and the rack gets no release', async () => {
+      const env = `${await maskedEnv()}\nFOO=bar`;
+      // A 200 with no JSON in it, as a broken rack or a proxy in front of it may give.
+      rack.injectFault({ method: 'GET', path: '/apps/{app}/releases', status: 200, times: 1 });
+      const response = await postRelease(RELEASES, { body: new URLSearchParams({ env }).toString(), headers: { 'content-type': FORM } });
+      expect(response.status).toBe(502);
+      expect(await response.text()).toBe('could not read the release this change is based on\n');
+      expect(postedReleases()).toEqual([]);
+    });
+
     it('keeps its Content-Type when the client names it in Connection: the rack parses the same form', async () => {
       const body = new URLSearchParams({
         env: `${await maskedEnv()}\nFOO=bar`,
