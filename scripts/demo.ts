@@ -43,6 +43,9 @@ async function main(): Promise<void> {
     APP_SECRET_KEY: 'demo-only-secret-key-never-use-in-production',
     DATA_DIR: process.env.DATA_DIR ?? './data/demo',
     LOG_LEVEL: 'warn',
+    // Production requires a second factor of everyone before anything else; the demo's printed tokens
+    // are meant to work at once, so it holds to them only those who enrol (unless told otherwise).
+    MFA_REQUIRED: process.env.MFA_REQUIRED ?? 'false',
   });
   const app = await createGateway({ config });
   await app.listen(port, '127.0.0.1');
@@ -71,6 +74,9 @@ async function main(): Promise<void> {
       '',
       `Sign in with (mock) Google:  ${publicUrl}/api/v1/auth/login`,
       `API console:                 ${publicUrl}/api/docs`,
+      config.mfa.required
+        ? `Second factors are required (MFA_REQUIRED=true): enrol at ${publicUrl}/ui/mfa/enroll first.`
+        : `Second factors are optional here (MFA_REQUIRED=false, unlike production): enrol at ${publicUrl}/ui/mfa/enroll to be held to them.`,
       '',
       'Ctrl-C to stop.',
       '',
