@@ -15,7 +15,8 @@ import {
   formatTargets,
   pickRepresentative,
 } from './lib/report';
-import { DatabaseCpuSampler, ProcessSampler, readRssMiB } from './lib/process-sampler';
+import { readRssMiB } from '../test/support/process-memory';
+import { DatabaseCpuSampler, ProcessSampler } from './lib/process-sampler';
 import { PRODUCTION_RUNTIME_ENV, ServerProcess, compileForBench } from './lib/server-process';
 import { MIB, Measurement, Target, execStreams, mebibyteUploads, openLogStreams, smallGets, streamedUploads } from './lib/workloads';
 

@@ -1,16 +1,9 @@
 import { readFileSync, readdirSync } from 'node:fs';
+import { readRssMiB } from '../../test/support/process-memory';
 
 const SAMPLE_INTERVAL_MS = 50;
-const MIB = 1024 * 1024;
 /** USER_HZ: the unit of /proc/<pid>/stat CPU times on Linux. */
 const CLOCK_TICKS_PER_SECOND = 100;
-
-/** Resident set size of a process in MiB, from /proc (Linux). */
-export function readRssMiB(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const match = /^VmRSS:\s+(\d+)\s+kB/m.exec(status);
-  return match ? (Number(match[1]) * 1024) / MIB : 0;
-}
 
 /** User plus system CPU time a process has used, in seconds (all its threads). */
 export function readCpuSeconds(pid: number): number {

@@ -1,4 +1,4 @@
-import { createReadStream, createWriteStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createReadStream, createWriteStream, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -11,6 +11,7 @@ import { EmbeddedPostgres } from '../../src/database/embedded-postgres';
 import { appendChainedEvents } from '../support/audit-events';
 import { type GatewayProcess, startGatewayProcess } from '../support/gateway-process';
 import { type MockRack, startMockRack } from '../support/mock-rack';
+import { readRssMiB } from '../support/process-memory';
 import { runScript } from '../support/run-script';
 import { type TestDatabase, createTestDatabase } from '../support/test-database';
 
@@ -73,9 +74,9 @@ describe('exporting a chain of 100,000 events', () => {
   it('streams them with the gateway’s memory flat, and the file verifies with audit:verify --file', async () => {
     const file = join(directory, 'audit-events.jsonl');
     const pid = gateway.process.pid ?? 0;
-    const baseline = residentBytes(pid);
+    const baseline = readRssMiB(pid) * MiB;
     let peak = baseline;
-    const sampler = setInterval(() => (peak = Math.max(peak, residentBytes(pid))), 100);
+    const sampler = setInterval(() => (peak = Math.max(peak, readRssMiB(pid) * MiB)), 100);
     try {
       const response = await fetch(`${gateway.url}/api/v1/audit/export?format=jsonl`, {
         headers: { authorization: `Bearer ${token}` },
@@ -99,13 +100,6 @@ describe('exporting a chain of 100,000 events', () => {
     });
   }, 300_000);
 });
-
-/** A process's resident memory, from /proc: the kernel's own count, nothing collected first. */
-function residentBytes(pid: number): number {
-  const match = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  if (!match) throw new Error(`no VmRSS for process ${pid}`);
-  return Number(match[1]) * 1024;
-}
 
 /** `work` on the database at `location`: a server's URL, or an embedded engine's data directory. */
 async function withDatabase<T>(location: string, work: (dataSource: DataSource) => Promise<T>): Promise<T> {

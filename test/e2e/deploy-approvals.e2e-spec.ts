@@ -142,6 +142,13 @@ describe('deploy approvals', () => {
     throw new Error(`build ${buildId} never completed`);
   }
 
+  /** The approved steps up to a release: an upload of `key`, its build, and the release the build made. */
+  async function uploadedAndBuilt(token: string, key: string): Promise<{ buildId: string; releaseId: string }> {
+    expect((await upload(token, key)).status).toBe(200);
+    const buildId = ((await (await build(token, key)).json()) as { id: string }).id;
+    return { buildId, releaseId: await releaseOf(token, buildId) };
+  }
+
   async function view(token: string, id: string): Promise<ApprovalView> {
     return (await (await call('GET', `/api/v1/deploy-approval-requests/${id}`, token)).json()) as ApprovalView;
   }
@@ -261,8 +268,7 @@ describe('deploy approvals', () => {
       receiver.refusedTwice.add(event);
 
     const approval = await approved(ci, admin, 'myapp', gitCommit);
-    expect((await upload(ci, 'tmp/notified.tgz')).status).toBe(200);
-    const releaseId = await releaseOf(ci, ((await (await build(ci, 'tmp/notified.tgz')).json()) as { id: string }).id);
+    const { releaseId } = await uploadedAndBuilt(ci, 'tmp/notified.tgz');
     expect((await call('POST', `/apps/myapp/releases/${releaseId}/promote`, ci)).status).toBe(200);
 
     const delivered = () => receiver.received.filter((delivery) => isThis(delivery) && delivery.status === 200);
@@ -314,9 +320,7 @@ describe('deploy approvals', () => {
   it('of two promotes at once under one approval, exactly one reaches the rack', async () => {
     const ci = await ciToken();
     const approval = await approved(ci, await person('admin'));
-    expect((await upload(ci, 'tmp/race.tgz')).status).toBe(200);
-    const buildId = ((await (await build(ci, 'tmp/race.tgz')).json()) as { id: string }).id;
-    const releaseId = await releaseOf(ci, buildId);
+    const { releaseId } = await uploadedAndBuilt(ci, 'tmp/race.tgz');
     fixture.rack.clearRequests();
 
     const answers = await Promise.all([1, 2, 3].map(() => call('POST', `/apps/myapp/releases/${releaseId}/promote`, ci)));
@@ -337,9 +341,7 @@ describe('deploy approvals', () => {
   it('reads the rack’s record of the build as hostile: one that is not JSON is a 502, and takes no step', async () => {
     const ci = await ciToken();
     const approval = await approved(ci, await person('admin'));
-    expect((await upload(ci, 'tmp/garbled.tgz')).status).toBe(200);
-    const buildId = ((await (await build(ci, 'tmp/garbled.tgz')).json()) as { id: string }).id;
-    const releaseId = await releaseOf(ci, buildId);
+    const { buildId, releaseId } = await uploadedAndBuilt(ci, 'tmp/garbled.tgz');
     fixture.rack.injectFault({ method: 'GET', path: '/apps/{app}/builds/{id}', status: 200, times: 1 });
     const garbled = await call('POST', `/apps/myapp/releases/${releaseId}/promote`, ci);
     expect(garbled.status).toBe(502);
@@ -428,8 +430,7 @@ describe('deploy approvals', () => {
     // A promote whose gateway died after forwarding it: the rack carried it out, so the deploy happened.
     const deployer = await ciToken();
     const promoted = await approved(deployer, admin);
-    expect((await upload(deployer, 'tmp/abandoned.tgz')).status).toBe(200);
-    const releaseId = await releaseOf(deployer, ((await (await build(deployer, 'tmp/abandoned.tgz')).json()) as { id: string }).id);
+    const { releaseId } = await uploadedAndBuilt(deployer, 'tmp/abandoned.tgz');
     await database.query(`UPDATE deploy_approval_requests SET progress = 'released', release_id = $2 WHERE id = $1`, [
       promoted.id,
       releaseId,
@@ -478,9 +479,7 @@ describe('deploy approvals', () => {
   it('under an approval, runs and execs only allowlisted commands against the approved release', async () => {
     const ci = await ciToken();
     await approved(ci, await person('admin'));
-    expect((await upload(ci, 'tmp/run.tgz')).status).toBe(200);
-    const buildId = ((await (await build(ci, 'tmp/run.tgz')).json()) as { id: string }).id;
-    const releaseId = await releaseOf(ci, buildId);
+    const { releaseId } = await uploadedAndBuilt(ci, 'tmp/run.tgz');
     // The release is fixed by the first promote; before it, there is nothing to run against.
     const early = await call('POST', '/apps/myapp/services/web/processes', ci, { headers: { command: 'bin/migrate', release: releaseId } });
     expect(early.status).toBe(403);
