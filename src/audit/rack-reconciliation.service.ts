@@ -2,7 +2,8 @@ import { type BeforeApplicationShutdown, Inject, Injectable, Logger, type OnAppl
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type QueryRunner } from 'typeorm';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
-import { RackClient, rackJson } from '../rack/rack-client';
+import { RackClient } from '../rack/rack-client';
+import { parseRackJson } from '../rack/rack-json';
 import { RACK_ROUTES } from '../rbac/rack-route-table';
 import type { AuditRecord } from './audit-record';
 import { gatewayEvent } from './audit-records';
@@ -154,7 +155,7 @@ export class RackReconciliation implements OnApplicationBootstrap, BeforeApplica
   private async read(path: string): Promise<Array<Record<string, unknown>>> {
     const answer = await this.rack.get(path, ACTOR, RACK_TIMEOUT_MS);
     if (answer.status !== 200) throw new Error(`the rack answered ${answer.status} to GET ${path.split('?', 1)[0]}`);
-    const parsed = rackJson(answer);
+    const parsed = parseRackJson(answer.body);
     if (parsed === undefined) throw new Error(`the rack's answer to GET ${path.split('?', 1)[0]} is not JSON`);
     const list = Array.isArray(parsed) ? (parsed as unknown[]) : [parsed];
     return list.filter((entry): entry is Record<string, unknown> => entry !== null && typeof entry === 'object');

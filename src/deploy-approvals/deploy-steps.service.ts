@@ -4,7 +4,8 @@ import { DataSource, type EntityManager, LessThanOrEqual } from 'typeorm';
 import { Clock } from '../common/clock';
 import { GATEWAY_CONFIG, GatewayConfig } from '../config/gateway-config';
 import type { RackSettlement } from '../proxy/rack-settlement';
-import { RackClient, rackObject } from '../rack/rack-client';
+import { RackClient } from '../rack/rack-client';
+import { rackObject } from '../rack/rack-json';
 import { DeployApprovalRequestEntity } from './deploy-approval-request.entity';
 import { DeployApprovalNotices } from './deploy-approval-notices';
 import { DeployNotApprovedError, DeployStepTakenError } from './deploy-approvals.errors';
@@ -163,7 +164,7 @@ export class DeploySteps {
     for (const request of abandoned) {
       const answer = await this.rack.get(`/apps/${encodeURIComponent(request.app)}`, SWEEP_ACTOR).catch(() => undefined);
       if (answer?.status !== 200) continue;
-      const app = rackObject(answer);
+      const app = rackObject(answer.body);
       if (!app || app.release !== request.releaseId || app.status === 'updating') continue;
       await this.dataSource.transaction((manager) => this.promoted(manager, request.id));
     }
@@ -220,7 +221,7 @@ export class DeploySteps {
     const answer = await this.rack
       .get(`/apps/${encodeURIComponent(caller.app)}/builds/${encodeURIComponent(buildId)}`, caller.actor)
       .catch(() => undefined);
-    const build = answer?.status === 200 ? rackObject(answer) : undefined;
+    const build = answer?.status === 200 ? rackObject(answer.body) : undefined;
     if (!build) throw new BadGatewayException({ code: 'rack_unavailable', message: `could not read build ${buildId} from the rack` });
     if (typeof build['git-sha'] === 'string' && build['git-sha'] !== '' && !sameCommit(build['git-sha'], approval.gitCommit)) {
       throw new DeployNotApprovedError(`build ${buildId} is of commit ${build['git-sha']}, not the approved ${approval.gitCommit}`);
@@ -240,7 +241,7 @@ export class DeploySteps {
     const answer = await this.rack
       .get(`/apps/${encodeURIComponent(caller.app)}/processes/${encodeURIComponent(pid)}`, caller.actor)
       .catch(() => undefined);
-    return answer?.status === 200 ? rackId(rackObject(answer)?.release) : undefined;
+    return answer?.status === 200 ? rackId(rackObject(answer.body)?.release) : undefined;
   }
 
   private async claim(sql: string, parameters: unknown[]): Promise<string | undefined> {

@@ -6,6 +6,7 @@ import type { Principal } from '../auth/principal';
 import { rackErrorBody } from '../common/errors/rack-error-body';
 import { GATEWAY_CONFIG, GatewayConfig } from '../config/gateway-config';
 import { RackConnection } from '../rack/rack-connection';
+import { parseRackJson } from '../rack/rack-json';
 import { rackRequestTargetUrl } from '../rack/rack-request-target';
 import type { AllowedRackRequest } from '../rbac/rack-authorizer.service';
 import { type RackAnswerFilter, RackBehaviours } from './rack-behaviours';
@@ -283,7 +284,8 @@ export class RackProxy implements OnModuleDestroy {
     holdsAnswer: boolean,
   ): Promise<void> {
     const status = proxyResponse.statusCode ?? 502;
-    const parsed = status >= 200 && status < 300 ? parseJson(text) : undefined;
+    // Not JSON: nothing to filter structurally; the credential sweep still applies.
+    const parsed = status >= 200 && status < 300 ? parseRackJson(text) : undefined;
     if (exchange.decision.route.creates) exchange.createdIds = createdIds(parsed);
     await this.settle(request, status, parsed);
     let body = text;
@@ -341,15 +343,6 @@ function closeRackLegWithClient(proxyRequest: ClientRequest, response: ServerRes
   response.once('close', () => {
     if (!response.writableFinished) proxyRequest.destroy();
   });
-}
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    // Not JSON: nothing to filter structurally; the credential sweep still applies.
-    return undefined;
-  }
 }
 
 /** The ids in a rack answer to a create: a build's (with the release an import already made) or a release's. */

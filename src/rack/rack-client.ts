@@ -8,24 +8,6 @@ export interface RackAnswer {
   readonly body: string;
 }
 
-/**
- * The JSON an answer carries, or undefined when its body is not JSON: the rack's answers are read as
- * hostile as anything else (a proxy or a broken rack may answer 200 with HTML, or with nothing).
- */
-export function rackJson(answer: RackAnswer): unknown {
-  try {
-    return JSON.parse(answer.body) as unknown;
-  } catch {
-    return undefined;
-  }
-}
-
-/** The JSON object an answer carries, or undefined when it carries anything else. */
-export function rackObject(answer: RackAnswer): Record<string, unknown> | undefined {
-  const value = rackJson(answer);
-  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
-}
-
 /** Answers the gateway reads itself (not on the client's behalf) are small; anything bigger is refused. */
 const MAX_ANSWER_BYTES = 8 * 1024 * 1024;
 

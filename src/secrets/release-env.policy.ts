@@ -4,7 +4,8 @@ import type { Principal } from '../auth/principal';
 import { BodyTooLargeError, readBoundedBody } from '../common/bounded-body';
 import { GATEWAY_CONFIG, GatewayConfig } from '../config/gateway-config';
 import { RackBehaviours, type RackRequestRewrite, type RewrittenRackRequest } from '../proxy/rack-behaviours';
-import { RackClient, rackJson } from '../rack/rack-client';
+import { RackClient } from '../rack/rack-client';
+import { parseRackJson } from '../rack/rack-json';
 import type { AllowedRackRequest } from '../rbac/rack-authorizer.service';
 import { PermissionDeniedError } from '../rbac/rbac.errors';
 import { type EnvKeyChanges, changesEnv, reconcileEnv } from './env-reconciliation';
@@ -82,7 +83,7 @@ export class ReleaseEnvPolicy implements RackRequestRewrite, OnModuleInit {
     if (answer?.status === 404) return '';
     if (answer?.status !== 200)
       throw new BadGatewayException({ code: 'base_release_unavailable', message: 'could not read the release this change is based on' });
-    const parsed = rackJson(answer);
+    const parsed = parseRackJson(answer.body);
     // The named release, or the newest of the list (an app without releases has no env yet).
     const release: unknown = parentRelease
       ? parsed
