@@ -31,6 +31,10 @@ describe('isDatabaseUnreachable', () => {
 
   it.each([
     ['a wrong query', new QueryFailedError('SELEC 1', [], serverError('syntax error at or near "SELEC"', '42601'))],
+    [
+      'a protocol violation in what was sent',
+      serverError('bind message supplies 2 parameters, but prepared statement requires 1', '08P01'),
+    ],
     ['a broken constraint', new QueryFailedError('INSERT', [], serverError('duplicate key value violates unique constraint', '23505'))],
     ['an error of the gateway’s own', new TypeError('cannot read properties of undefined')],
     ['something that is not an error', 'ECONNREFUSED'],

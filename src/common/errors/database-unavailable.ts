@@ -24,8 +24,11 @@ const SOCKET_ERRORS = new Set([
   'ENOTFOUND',
   'EAI_AGAIN',
 ]);
-/** SQLSTATEs of a server that is going away or not taking connections (class 08: connection exceptions). */
-const UNAVAILABLE_STATES = /^(08...|57P01|57P02|57P03|53300)$/;
+/**
+ * SQLSTATEs of a connection that failed or a server going away or not taking connections. Not all of
+ * class 08: a protocol violation (08P01) is a fault of what was sent, not of the database's reach.
+ */
+const UNAVAILABLE_STATES = new Set(['08000', '08001', '08003', '08004', '08006', '57P01', '57P02', '57P03', '53300']);
 /** What pg and its pool say when a connection ends or never comes; they carry no code. */
 const CONNECTION_MESSAGES = /^(Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error)/;
 
@@ -40,7 +43,7 @@ export function isDatabaseUnreachable(error: unknown): boolean {
   const cause = (error as { driverError?: unknown }).driverError ?? error;
   const { code, message } = cause as { code?: unknown; message?: unknown };
   if (typeof message !== 'string') return false;
-  if (typeof code === 'string' && (SOCKET_ERRORS.has(code) || UNAVAILABLE_STATES.test(code))) return true;
+  if (typeof code === 'string' && (SOCKET_ERRORS.has(code) || UNAVAILABLE_STATES.has(code))) return true;
   return CONNECTION_MESSAGES.test(message);
 }
 
