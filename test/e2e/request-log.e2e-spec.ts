@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { rackAndGateway } from '../support/gateway-fixture';
@@ -155,7 +155,16 @@ describe('the request log in a file (LOG_FILE)', () => {
       });
       expect(response.status).toBe(200);
     }
-    const files = await eventually(logFiles, (names) => names.some((name) => numberOf(name) >= 5));
+    // The log is written and rolled off the request path: wait until its files have stopped changing
+    // (the same names and sizes twice running), so none is removed while it is read below.
+    let previous = '';
+    const listing = () => logFiles().map((name) => `${name}:${statSync(join(directory, name), { throwIfNoEntry: false })?.size ?? 'gone'}`);
+    const settled = await eventually(listing, (entries) => {
+      const same = entries.join() === previous;
+      previous = entries.join();
+      return same && entries.some((entry) => numberOf(entry) >= 5);
+    });
+    const files = settled.map((entry) => entry.split(':')[0]);
     expect(Math.max(...files.map(numberOf))).toBeGreaterThanOrEqual(5);
     // The current file and LOG_FILE_KEEP before it.
     expect(files.length).toBeLessThanOrEqual(3);
